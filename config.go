@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is every setting of the action. Each field's env key is looked up,
+// in this order, as the action input INPUT_<KEY> (with "-" for "_", as the
+// runner spells hyphenated inputs), as JENKINS_<KEY> for use outside GitHub,
+// and as PLUGIN_<KEY> for Drone and Woodpecker. An empty value counts as
+// unset: the runner sets every declared input, empty when the workflow
+// leaves it out, and a bare docker:// step sees no action.yml defaults, so
+// the defaults live here (a test checks that action.yml agrees).
+type Config struct {
+	URL        string `env:"URL, required"`
+	Job        string `env:"JOB, required"`
+	User       string `env:"USER"`
+	Token      string `env:"TOKEN"`
+	BuildToken string `env:"BUILD_TOKEN"`
+	Parameters string `env:"PARAMETERS"`
+}
+
+// setting documents one Config field for errors, --help and the README.
+type setting struct {
+	Key         string // env key of the Config field
+	Input       string // action input name
+	Description string
+	Default     string
+	Required    bool
+	Secret      bool
+}
+
+// Input returns the action input's name, "build-token" for BUILD_TOKEN.
+func inputName(key string) string { return strings.ToLower(strings.ReplaceAll(key, "_", "-")) }
+
+var settings = []setting{
+	{Key: "URL", Description: "Jenkins base URL, including any context path (https://ci.example.com/jenkins)", Required: true},
+	{Key: "JOB", Description: "the job's full name, folders separated by / (team/deploy), or the job's URL", Required: true},
+	{Key: "USER", Description: "Jenkins user name"},
+	{Key: "TOKEN", Description: "API token (recommended) or password of user", Secret: true},
+	{Key: "BUILD_TOKEN", Description: "the job's \"Trigger builds remotely\" authentication token", Secret: true},
+	{Key: "PARAMETERS", Description: "build parameters: one NAME=value a line, or a JSON object"},
+}
+
+func init() {
+	for i := range settings {
+		settings[i].Input = inputName(settings[i].Key)
+	}
+}
+
+// envNames returns the variable names a key is looked up under, in order.
+func envNames(key string) []string {
+	return []string{
+		"INPUT_" + strings.ReplaceAll(key, "_", "-"),
+		"INPUT_" + key,
+		"JENKINS_" + key,
+		"PLUGIN_" + key,
+	}
+}
+
+// lookuper finds settings in the environment as Config describes. Values are
+// trimmed, as the runner's own getInput does: a token pasted with a trailing
+// newline must still work.
+func lookuper(getenv func(string) string) envconfig.Lookuper {
+	return envconfig.LookuperFunc(func(key string) (string, bool) {
+		for _, name := range envNames(key) {
+			if v := strings.TrimSpace(getenv(name)); v != "" {
+				return v, true
+			}
+		}
+		return "", false
+	})
+}
+
+// errConfig marks errors in the settings, which exit with code 2.
+var errConfig = errors.New("invalid settings")
+
+// loadConfig decodes the settings. mask is called with every secret before
+// any validation can print anything.
+func loadConfig(ctx context.Context, getenv func(string) string, mask func(string)) (*Config, error) {
+	l := lookuper(getenv)
+	for _, s := range settings {
+		if s.Secret {
+			if v, ok := l.Lookup(s.Key); ok {
+				mask(v)
+			}
+		}
+	}
+	var c Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: l}); err != nil {
+		if errors.Is(err, envconfig.ErrMissingRequired) {
+			for _, s := range settings {
+				if _, ok := l.Lookup(s.Key); s.Required && !ok {
+					return nil, fmt.Errorf("%w: %s is required: set the %q input (or %s outside GitHub Actions)", errConfig, s.Input, s.Input, "JENKINS_"+s.Key)
+				}
+			}
+		}
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
+	}
+	if c.User != "" && c.Token == "" {
+		return nil, fmt.Errorf("%w: user %q is set but token is empty: give the user's API token (or password) in the token input", errConfig, c.User)
+	}
+	if c.User == "" && c.Token != "" {
+		return nil, fmt.Errorf("%w: token is set but user is empty: Jenkins needs the user name that goes with the token", errConfig)
+	}
+	return &c, nil
+}

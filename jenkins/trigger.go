@@ -1,0 +1,201 @@
+package jenkins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// TriggerOptions are the optional parts of a trigger.
+type TriggerOptions struct {
+	// Parameters for the build. When empty, the job is triggered without
+	// parameters; a parameterized job then runs with its defaults.
+	Parameters Parameters
+	// BuildToken is the job's "Trigger builds remotely" authentication
+	// token. It is sent in the request body, never in the URL, so that it
+	// stays out of access logs.
+	BuildToken string
+	// Cause is an optional note Jenkins adds to the build's cause (only
+	// used together with BuildToken, as Jenkins does).
+	Cause string
+}
+
+// Queued is the answer to a successful trigger.
+type Queued struct {
+	// StatusCode is the HTTP status of the trigger request: 201 for a new
+	// queue item, 200 or 303 when Jenkins merged the request into an item
+	// that was already waiting, 302 when Jenkins answered without a queue
+	// item (see ID).
+	StatusCode int
+	// ID is the queue item id, or 0 when Jenkins did not name a queue item
+	// (a 302 to the job page: a very old Jenkins that queued the build, or
+	// a queue decision handler that refused it).
+	ID int64
+	// URL is the queue item's URL on the client's Jenkins URL (not on the
+	// host Jenkins named in Location, which may be an internal one), or ""
+	// when ID is 0.
+	URL string
+	// Merged is true when Jenkins said that the request joined an existing
+	// queue item (303 or 200). A 201 can be a merge too; Jenkins does not
+	// say so.
+	Merged bool
+	// Endpoint is "build" or "buildWithParameters", whichever was used.
+	Endpoint string
+	// Requests counts the HTTP requests the trigger made, crumb included.
+	Requests int
+}
+
+// Trigger schedules a build of job and returns the queue item it got.
+//
+// It chooses the endpoint and the crumb so that the common cases take the
+// fewest requests and nothing is ever scheduled twice: every repeated POST
+// follows an answer that, in Jenkins, scheduled nothing (a 403 from the
+// crumb filter, or a 400 from /build of a parameterized job).
+//
+//   - With an API token (a secret shaped like one) no crumb is fetched:
+//     Jenkins does not check crumbs for token-authenticated requests. If the
+//     secret was a password after all, the crumb filter refuses the POST
+//     with 403, and the client fetches a crumb and sends it again.
+//   - With a password, or anonymously, the crumb (and its session cookie)
+//     is fetched first, unless CSRF protection is off (404 from the issuer).
+//   - Without parameters the client posts to /build; a parameterized job
+//     answers 400 there, and the client posts to /buildWithParameters, where
+//     the job's defaults apply.
+func (c *Client) Trigger(ctx context.Context, job JobPath, opts TriggerOptions) (*Queued, error) {
+	if len(job) == 0 {
+		return nil, fmt.Errorf("%w: empty job path", ErrInvalidJobPath)
+	}
+	t := &trigger{c: c, job: job, opts: opts}
+	return t.run(ctx)
+}
+
+type trigger struct {
+	c        *Client
+	job      JobPath
+	opts     TriggerOptions
+	requests int
+}
+
+func (t *trigger) run(ctx context.Context) (*Queued, error) {
+	endpoint := "build"
+	if len(t.opts.Parameters) > 0 {
+		endpoint = "buildWithParameters"
+	}
+	for {
+		resp, err := t.c.post(ctx, t.c.resolve(t.job.relPath()+endpoint), t.form(), &t.requests)
+		if err != nil {
+			var jerr *Error
+			if errors.As(err, &jerr) || errors.Is(err, errCrumb) {
+				return nil, t.fail(err)
+			}
+			return nil, t.fail(fmt.Errorf("%w (the build may or may not have been queued: check the job in Jenkins before running again)", err))
+		}
+		if resp.StatusCode == http.StatusBadRequest && endpoint == "build" && len(t.opts.Parameters) == 0 {
+			// A parameterized job refuses /build without a parameter form
+			// ("Nothing is submitted"); nothing was scheduled. Its
+			// /buildWithParameters applies the defaults.
+			drain(resp)
+			t.c.logf("%s is parameterized; triggering it with its default parameters", t.job)
+			endpoint = "buildWithParameters"
+			continue
+		}
+		return t.answer(resp, endpoint)
+	}
+}
+
+func (t *trigger) form() url.Values {
+	form := url.Values{}
+	for _, p := range t.opts.Parameters {
+		form.Add(p.Name, p.Value)
+	}
+	if t.opts.BuildToken != "" {
+		form.Set("token", t.opts.BuildToken)
+		if t.opts.Cause != "" {
+			form.Set("cause", t.opts.Cause)
+		}
+	}
+	return form
+}
+
+// answer interprets the response to the trigger POST.
+func (t *trigger) answer(resp *http.Response, endpoint string) (*Queued, error) {
+	q := &Queued{StatusCode: resp.StatusCode, Endpoint: endpoint, Requests: t.requests}
+	loc := resp.Header.Get("Location")
+	switch resp.StatusCode {
+	case http.StatusCreated, http.StatusOK, http.StatusSeeOther, http.StatusFound, http.StatusMovedPermanently, http.StatusTemporaryRedirect:
+		id, err := ParseQueueLocation(loc)
+		if err == nil {
+			drain(resp)
+			q.ID = id
+			q.URL = t.c.QueueItemURL(id)
+			q.Merged = resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusOK
+			return q, nil
+		}
+		if resp.StatusCode == http.StatusFound {
+			// Jenkins answers 302 to the job page when a queue decision
+			// handler refused the build, and very old versions did so for
+			// every buildWithParameters. Either way there is no queue item
+			// to report, and nothing must be sent again.
+			drain(resp)
+			return q, nil
+		}
+		jerr := newError(resp)
+		return nil, fmt.Errorf("trigger %s: Jenkins answered %d without a queue item location (Location: %q); is url the Jenkins root URL?", t.job, jerr.StatusCode, cleanText(loc, 200))
+	}
+	return nil, t.fail(newError(resp))
+}
+
+func (t *trigger) fail(err error) error {
+	return &TriggerError{Job: t.job, Err: err}
+}
+
+// TriggerError is returned when a trigger failed; Err is usually an *Error
+// (an answer from Jenkins) or a *url.Error (Jenkins not reached).
+type TriggerError struct {
+	Job JobPath
+	Err error
+}
+
+func (e *TriggerError) Error() string { return fmt.Sprintf("trigger %s: %v", e.Job, e.Err) }
+
+// Unwrap returns the cause.
+func (e *TriggerError) Unwrap() error { return e.Err }
+
+// QueueItemURL returns the URL of queue item id on the client's Jenkins URL.
+func (c *Client) QueueItemURL(id int64) string {
+	return c.resolve("queue/item/" + strconv.FormatInt(id, 10) + "/").String()
+}
+
+// ParseQueueLocation returns the queue item id from the Location header of a
+// trigger response: an absolute or relative URL whose path ends in
+// /queue/item/<id>/ (the trailing slash is optional).
+func ParseQueueLocation(loc string) (int64, error) {
+	loc = strings.TrimSpace(loc)
+	if loc == "" {
+		return 0, errors.New("no Location header")
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return 0, fmt.Errorf("Location is not a URL: %v", unwrapURLError(err))
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	i := strings.LastIndex(p, "/queue/item/")
+	if i < 0 && strings.HasPrefix(p, "queue/item/") {
+		i = -1
+		p = "/" + p
+		i = 0
+	}
+	if i < 0 {
+		return 0, fmt.Errorf("Location %q is not a queue item", cleanText(loc, 200))
+	}
+	rest := p[i+len("/queue/item/"):]
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || id <= 0 || rest[0] == '+' || (len(rest) > 1 && rest[0] == '0') {
+		return 0, fmt.Errorf("Location %q has no valid queue item id", cleanText(loc, 200))
+	}
+	return id, nil
+}
