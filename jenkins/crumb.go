@@ -108,9 +108,12 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// errCrumb marks failures to get a crumb, so callers can tell them from a
-// POST whose answer was lost.
-var errCrumb = errors.New("crumb")
+// crumbError marks failures to get a crumb, so callers can tell them from a
+// POST whose answer was lost: no POST was sent.
+type crumbError struct{ err error }
+
+func (e *crumbError) Error() string { return e.err.Error() }
+func (e *crumbError) Unwrap() error { return e.err }
 
 // post sends a POST with the crumb handling every Jenkins POST needs, and
 // returns Jenkins' answer whatever its status, except a refusal by the crumb
@@ -142,7 +145,7 @@ func (c *Client) post(ctx context.Context, u *url.URL, form url.Values, requests
 		}
 		cr, err := c.Crumb(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errCrumb, err)
+			return nil, &crumbError{err}
 		}
 		crumb = cr
 	}
@@ -173,7 +176,7 @@ func (c *Client) post(ctx context.Context, u *url.URL, form url.Values, requests
 		count()
 		cr, err := c.refreshCrumb(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errCrumb, err)
+			return nil, &crumbError{err}
 		}
 		if cr == nil {
 			// CSRF is off, yet Jenkins wanted a crumb: nothing more to try.

@@ -89,7 +89,8 @@ func (t *trigger) run(ctx context.Context) (*Queued, error) {
 		resp, err := t.c.post(ctx, t.c.resolve(t.job.relPath()+endpoint), t.form(), &t.requests)
 		if err != nil {
 			var jerr *Error
-			if errors.As(err, &jerr) || errors.Is(err, errCrumb) {
+			var cerr *crumbError
+			if errors.As(err, &jerr) || errors.As(err, &cerr) {
 				return nil, t.fail(err)
 			}
 			return nil, t.fail(fmt.Errorf("%w (the build may or may not have been queued: check the job in Jenkins before running again)", err))
