@@ -3,6 +3,6 @@ module github.com/jenkins-trigger/jenkins-trigger
 go 1.26.8
 
 require (
-	github.com/sethvargo/go-envconfig v1.4.3 // indirect
-	github.com/sethvargo/go-githubactions v1.4.0 // indirect
+	github.com/sethvargo/go-envconfig v1.4.3
+	github.com/sethvargo/go-githubactions v1.4.0
 )
