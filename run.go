@@ -35,22 +35,23 @@ type env struct {
 func run(ctx context.Context, e env) int {
 	rep := newReporter(e.getenv, e.stdout, e.stderr)
 	cfg, err := loadConfig(ctx, e.getenv, rep.Mask)
-	if err != nil {
+	if err == nil {
+		var code int
+		code, err = trigger(ctx, cfg, rep, e)
+		if err == nil {
+			return code
+		}
+	}
+	if errors.Is(err, errConfig) {
 		rep.Errorf("Invalid settings", "%s", strings.TrimPrefix(err.Error(), errConfig.Error()+": "))
 		return exitConfig
 	}
-	code, err := trigger(ctx, cfg, rep, e)
-	if err != nil {
-		title := "Jenkins trigger failed"
-		if errors.Is(err, errConfig) {
-			title = "Invalid settings"
-			err = errors.Unwrap(err)
-		}
-		rep.Errorf(title, "%s", err)
-	}
-	return code
+	rep.Errorf("Jenkins trigger failed", "%s", err)
+	return exitFailure
 }
 
+// trigger returns the exit code of a run that did not fail, and an error
+// (errConfig for bad settings) for one that did.
 func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error) {
 	opts := []jenkins.Option{
 		jenkins.WithUserAgent(version.UserAgent()),

@@ -129,7 +129,11 @@ func ParseJobURL(base, jobURL string) (JobPath, error) {
 	if !strings.HasPrefix(p, b.EscapedPath()) {
 		return nil, fmt.Errorf("%w: the job URL %s is not under the Jenkins URL %s (context path)", ErrInvalidJobPath, redactURL(u), redactURL(b))
 	}
-	segs := strings.Split(strings.Trim(strings.TrimPrefix(p, b.EscapedPath()), "/"), "/")
+	rest := strings.Trim(strings.TrimPrefix(p, b.EscapedPath()), "/")
+	if rest == "" {
+		return nil, fmt.Errorf("%w: the URL %s names no job", ErrInvalidJobPath, redactURL(u))
+	}
+	segs := strings.Split(rest, "/")
 	var path JobPath
 	for i := 0; i < len(segs); i += 2 {
 		kind := segs[i]

@@ -576,3 +576,32 @@ func TestBaseURLKeepsContextPath(t *testing.T) {
 	}
 	_ = url.URL{}
 }
+
+// Jenkins answers 302 to the job page when a queue decision handler refused
+// the build (and did so for every buildWithParameters around 2014): no queue
+// item, nothing to follow, and nothing to send again.
+func TestTriggerFoundWithoutQueueItem(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, jenkinstest.WithAPIToken(testUser, testToken), jenkinstest.WithJob(jenkinstest.Job{FullName: "plain"}),
+		jenkinstest.WithMiddleware(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost {
+					w.Header().Set("Location", "http://jenkins.example.com/job/plain/")
+					w.WriteHeader(http.StatusFound)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}))
+	c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testToken))
+	q, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.StatusCode != http.StatusFound || q.ID != 0 || q.URL != "" {
+		t.Errorf("got %+v, want 302 without a queue item", q)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1 (no redirect followed, no retry)", n)
+	}
+}

@@ -305,6 +305,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	for i := len(s.middleware) - 1; i >= 0; i-- {
 		h = s.middleware[i](h)
 	}
+	h = s.record(h)
 	s.ts = httptest.NewUnstartedServer(h)
 	// TLS handshake failures are what some tests are about; keep them out
 	// of the test log.
@@ -521,19 +522,30 @@ func (r *recorder) Flush() {
 	}
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w}
-	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		_ = r.ParseForm()
-	}
+// record is the outermost handler: it records every request, those that
+// a middleware answers included.
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w}
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			_ = r.ParseForm()
+		}
+		entry := Request{Method: r.Method, Path: strings.TrimPrefix(r.URL.EscapedPath(), s.contextPath), Query: r.URL.Query(), Form: r.PostForm, Header: r.Header.Clone()}
+		defer func() {
+			entry.Status = rec.status
+			s.mu.Lock()
+			s.requests = append(s.requests, entry)
+			s.mu.Unlock()
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) serve(rec http.ResponseWriter, r *http.Request) {
+	w := rec
 	path := r.URL.EscapedPath()
-	entry := Request{Method: r.Method, Path: strings.TrimPrefix(path, s.contextPath), Query: r.URL.Query(), Form: r.PostForm, Header: r.Header.Clone()}
 	s.mu.Lock()
-	defer func() {
-		entry.Status = rec.status
-		s.requests = append(s.requests, entry)
-		s.mu.Unlock()
-	}()
+	defer s.mu.Unlock()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Server", "Jetty(12.1.5) jenkinstest")
 
