@@ -9,7 +9,10 @@ import (
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
 )
 
-const fixtures = "../../shared/fixtures/jenkins-real"
+// fixtures are the real Jenkins payloads from the project's shared folder,
+// copied unchanged so that a clone runs every test on its own
+// (TestFixturesMatchShared checks the copy).
+const fixtures = "testdata/jenkins-real"
 
 func TestErrorMessageFromRealPages(t *testing.T) {
 	t.Parallel()
