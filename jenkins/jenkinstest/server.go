@@ -119,6 +119,9 @@ type Request struct {
 	Header http.Header
 	// Status is what the server answered.
 	Status int
+	// Received is when the request arrived (wall clock, not the server's
+	// clock), for measuring start-up latency.
+	Received time.Time
 }
 
 // Option configures a Server.
@@ -194,6 +197,17 @@ func WithJob(j Job) Option { return func(s *Server) { s.addJob(j) } }
 
 // WithClock sets the server's clock, which runs builds.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithLatency delays every answer by d, to measure a client over a slow
+// network (benchmarks, not tests: tests never sleep).
+func WithLatency(d time.Duration) Option {
+	return WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(d)
+			next.ServeHTTP(w, r)
+		})
+	})
+}
 
 // WithMiddleware wraps the server's handler, for fault injection: the
 // wrapper sees every request first and may answer it itself.
@@ -530,7 +544,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			_ = r.ParseForm()
 		}
-		entry := Request{Method: r.Method, Path: strings.TrimPrefix(r.URL.EscapedPath(), s.contextPath), Query: r.URL.Query(), Form: r.PostForm, Header: r.Header.Clone()}
+		entry := Request{Received: time.Now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.EscapedPath(), s.contextPath), Query: r.URL.Query(), Form: r.PostForm, Header: r.Header.Clone()}
 		defer func() {
 			entry.Status = rec.status
 			s.mu.Lock()
