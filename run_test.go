@@ -132,6 +132,11 @@ func TestRunPasswordFolderParameters(t *testing.T) {
 			t.Errorf("output %s = %q, want %q (file: %q)", k, res.outputs[k], v, res.rawOut)
 		}
 	}
+	for _, r := range srv.Requests() {
+		if ua := r.Header.Get("User-Agent"); !strings.HasPrefix(ua, "jenkins-trigger/") {
+			t.Errorf("User-Agent %q does not name the product and version", ua)
+		}
+	}
 	// The password is masked before anything else is printed.
 	first, _, _ := strings.Cut(res.stdout, "\n")
 	if first != "::add-mask::"+secretPassword {
