@@ -64,14 +64,20 @@ func envNames(key string) []string {
 }
 
 // lookuper finds settings in the environment as Config describes. Values are
-// trimmed, as the runner's own getInput does: a token pasted with a trailing
-// newline must still work.
+// trimmed, as the runner's own getInput does (a token pasted with a trailing
+// newline must still work), except parameters, whose values are kept as
+// written: only blank lines around them are dropped.
 func lookuper(getenv func(string) string) envconfig.Lookuper {
 	return envconfig.LookuperFunc(func(key string) (string, bool) {
 		for _, name := range envNames(key) {
-			if v := strings.TrimSpace(getenv(name)); v != "" {
-				return v, true
+			v := getenv(name)
+			if strings.TrimSpace(v) == "" {
+				continue
 			}
+			if key == "PARAMETERS" {
+				return strings.Trim(v, "\r\n"), true
+			}
+			return strings.TrimSpace(v), true
 		}
 		return "", false
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -20,6 +21,9 @@ type reporter struct {
 	out    io.Writer
 	log    io.Writer
 	getenv func(string) string
+	masked map[string]bool
+	// warnedNoOutput is set once the missing GITHUB_OUTPUT was reported.
+	warnedNoOutput bool
 }
 
 func newReporter(getenv func(string) string, stdout, stderr io.Writer) *reporter {
@@ -29,6 +33,7 @@ func newReporter(getenv func(string) string, stdout, stderr io.Writer) *reporter
 		out:    stdout,
 		log:    stderr,
 		getenv: getenv,
+		masked: map[string]bool{},
 	}
 	if r.github {
 		r.log = stdout // workflow commands are read from stdout
@@ -38,14 +43,28 @@ func newReporter(getenv func(string) string, stdout, stderr io.Writer) *reporter
 
 // Mask hides s in the rest of the step log.
 func (r *reporter) Mask(s string) {
-	if !r.github || strings.TrimSpace(s) == "" {
+	if !r.github || strings.TrimSpace(s) == "" || r.masked[s] {
 		return
 	}
+	r.masked[s] = true
 	r.gha.AddMask(s)
 }
 
+// Infof prints a log line. Under GitHub a line that starts with "::" would
+// be run as a workflow command, and log lines quote Jenkins' text and the
+// inputs: such lines are indented so the runner prints them instead.
 func (r *reporter) Infof(format string, args ...any) {
-	fmt.Fprintf(r.log, format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	if r.github {
+		lines := strings.Split(msg, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") {
+				lines[i] = "  " + strings.TrimLeft(l, " \t")
+			}
+		}
+		msg = strings.Join(lines, "\n")
+	}
+	fmt.Fprintln(r.log, msg)
 }
 
 func (r *reporter) Noticef(format string, args ...any) {
@@ -81,11 +100,33 @@ func (r *reporter) SetOutput(name, value string) error {
 		return fmt.Errorf("output %s: refusing a value with a line break", name)
 	}
 	if r.github && r.getenv("GITHUB_OUTPUT") != "" {
-		r.gha.SetOutput(name, value)
-		return nil
+		return r.setGitHubOutput(name, value)
+	}
+	if r.github && !r.warnedNoOutput {
+		r.warnedNoOutput = true
+		r.Warningf("GITHUB_OUTPUT is not set, so the step's outputs cannot be set; they are printed instead")
 	}
 	_, err := fmt.Fprintf(r.out, "%s=%s\n", name, value)
 	return err
+}
+
+// setGitHubOutput writes through go-githubactions, which panics when the
+// file cannot be written: check the file first, and turn a panic into an
+// error so the step can still say that its build was queued.
+func (r *reporter) setGitHubOutput(name, value string) (err error) {
+	path := r.getenv("GITHUB_OUTPUT")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("GITHUB_OUTPUT: %w", err)
+	}
+	_ = f.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("GITHUB_OUTPUT: %v", p)
+		}
+	}()
+	r.gha.SetOutput(name, value)
+	return nil
 }
 
 // errOutput is returned when outputs could not be written.

@@ -79,12 +79,17 @@ func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error
 
 	rep.Infof("Triggering %s on %s", job, client.BaseURL())
 	q, err := client.Trigger(ctx, job, jenkins.TriggerOptions{Parameters: params, BuildToken: cfg.BuildToken})
+	if errors.Is(err, jenkins.ErrInvalidParameters) {
+		return exitConfig, fmt.Errorf("%w: parameters: %w", errConfig, err)
+	}
 	if err != nil {
 		return exitFailure, explain(err, cfg, job, client)
 	}
 	switch {
+	case q.ID == 0 && q.StatusCode == http.StatusCreated:
+		rep.Warningf("Jenkins queued the build (HTTP 201) but its answer named no queue item (a proxy may have rewritten Location), so it cannot be followed. See %s", client.JobURL(job))
 	case q.ID == 0:
-		rep.Warningf("Jenkins answered %d without a queue item: the build may have been queued (very old Jenkins), or a queue decision handler refused it. See %s", q.StatusCode, client.JobURL(job))
+		rep.Warningf("Jenkins answered %d with its job page instead of a queue item: a queue decision handler refused the build, or (Jenkins before 1.5xx) it was queued without telling where. See %s", q.StatusCode, client.JobURL(job))
 	case q.Merged:
 		rep.Infof("Jenkins merged this request into queue item %d, which was already waiting with the same parameters (HTTP %d)", q.ID, q.StatusCode)
 	default:
@@ -97,10 +102,17 @@ func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error
 	}
 	for _, o := range outputs {
 		if err := rep.SetOutput(o.name, o.value); err != nil {
-			return exitFailure, fmt.Errorf("%w: %v", errOutput, err)
+			return exitFailure, fmt.Errorf("the build was queued (%s), but %w: %v", orJob(q.URL, client.JobURL(job)), errOutput, err)
 		}
 	}
 	return exitOK, nil
+}
+
+func orJob(queueURL, jobURL string) string {
+	if queueURL != "" {
+		return queueURL
+	}
+	return jobURL
 }
 
 func idString(id int64) string {
@@ -118,43 +130,76 @@ func parseJob(url, job string) (jenkins.JobPath, error) {
 	return jenkins.ParseJobPath(job)
 }
 
+// withHint appends what to do to an error's message.
+func withHint(err error, hint string) error {
+	return &hinted{err: err, hint: hint}
+}
+
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string {
+	return strings.TrimRight(h.err.Error(), ". ") + ". " + h.hint
+}
+
+func (h *hinted) Unwrap() error { return h.err }
+
 // explain turns a client error into one message that says what failed,
 // what Jenkins answered and what to do.
 func explain(err error, cfg *Config, job jenkins.JobPath, c *jenkins.Client) error {
 	var jerr *jenkins.Error
+	isJenkins := errors.As(err, &jerr)
 	who := "anonymous"
 	if cfg.User != "" {
 		who = "user " + strconv.Quote(cfg.User)
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("%w: cancelled", err)
+		return withHint(err, "The step was cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: Jenkins did not answer in time; check that url is reachable from the runner", err)
+		return withHint(err, "Jenkins did not answer in time; check that url is reachable from the runner")
 	case errors.Is(err, jenkins.ErrUnauthorized):
-		return fmt.Errorf("%w. Jenkins rejected the credentials of %s: check user and token (an API token from Jenkins > your user > Security > API Token, or the password)", err, who)
+		return withHint(err, fmt.Sprintf("Jenkins rejected the credentials of %s: check user and token (an API token from Jenkins > your user > Security > API Token, or the password)", who))
+	case errors.Is(err, jenkins.ErrNoCrumbIssuer):
+		return withHint(err, "Set url to the Jenkins root URL, as shown in Manage Jenkins > System > Jenkins URL")
 	case errors.Is(err, jenkins.ErrNoCrumb):
-		return fmt.Errorf("%w. Jenkins' CSRF protection refused the request even with a fresh crumb: a proxy may be dropping the JSESSIONID cookie or changing the client address; use an API token instead of a password, which needs no crumb", err)
-	case errors.As(err, &jerr) && jerr.StatusCode == http.StatusForbidden:
-		if cfg.User == "" {
-			return fmt.Errorf("%w. Jenkins requires authentication: set user and token", err)
-		}
+		return withHint(err, "Jenkins' CSRF protection refused the request even with a fresh crumb: a proxy may be dropping the JSESSIONID cookie or changing the client address; use an API token instead of a password, which needs no crumb")
+	case isJenkins && jerr.StatusCode == http.StatusForbidden:
 		if cfg.BuildToken != "" && strings.Contains(strings.ToLower(jerr.Message), "token") {
-			return fmt.Errorf("%w. Jenkins refused the build token: check build-token against the job's \"Trigger builds remotely\" setting", err)
+			return withHint(err, "Jenkins refused the build token: check build-token against the job's \"Trigger builds remotely\" setting")
 		}
-		perm := jerr.RequiredPermission
-		if perm == "" {
-			perm = "the needed permission"
+		if cfg.User == "" {
+			return withHint(err, "Jenkins requires authentication: set user and token")
 		}
-		return fmt.Errorf("%w. %s lacks %s on %s: grant it in Jenkins (Job/Build to trigger), or use the job's build-token", err, who, perm, job)
+		switch jerr.RequiredPermission {
+		case "hudson.model.Hudson.Read":
+			return withHint(err, fmt.Sprintf("%s lacks Overall/Read on Jenkins: grant it", who))
+		case "":
+			return withHint(err, fmt.Sprintf("%s lacks a permission on %s: grant Job/Build to trigger, or use the job's build-token", who, job))
+		}
+		return withHint(err, fmt.Sprintf("%s lacks %s on %s: grant it in Jenkins (Job/Build to trigger), or use the job's build-token", who, jerr.RequiredPermission, job))
 	case errors.Is(err, jenkins.ErrNotFound):
-		return fmt.Errorf("%w. There is no job %q at %s, or %s may not see it (Jenkins answers 404 for both). Check the job's full name (folders separated by /, a multibranch branch with / written as %%2F, e.g. app/feature%%2Flogin) and the Job/Read permission; check that url is the Jenkins root URL", err, job.String(), c.JobURL(job), who)
+		hint := fmt.Sprintf("There is no job %q at %s, or %s may not see it (Jenkins answers 404 for both). Check the job's full name (folders separated by /, a multibranch branch with / written as %%2F, e.g. app/feature%%2Flogin), the Job/Read permission, and that url is the Jenkins root URL", job.String(), c.JobURL(job), who)
+		if len(job) > 1 && job[0] == "job" {
+			hint += fmt.Sprintf(". %q looks like a URL path: give the full name without the /job/ parts (team/deploy)", job.String())
+		}
+		return withHint(err, hint)
 	case errors.Is(err, jenkins.ErrConflict):
-		return fmt.Errorf("%w. The job (or a folder above it) is disabled: enable it in Jenkins", err)
-	case errors.As(err, &jerr) && jerr.StatusCode == http.StatusBadRequest:
-		return fmt.Errorf("%w. Jenkins refused the request as malformed: check parameters and the job's parameter definitions", err)
-	case errors.As(err, &jerr) && jerr.StatusCode >= 500:
-		return fmt.Errorf("%w. Jenkins failed to handle the request (an invalid choice value or a repeated parameter also gives 500); check the Jenkins system log", err)
+		return withHint(err, "The job (or a folder above it) is disabled: enable it in Jenkins")
+	case isJenkins && jerr.StatusCode >= 300 && jerr.StatusCode < 400:
+		loc := jerr.Location
+		if strings.HasPrefix(cfg.URL, "http://") && strings.HasPrefix(loc, "https://") {
+			return withHint(err, fmt.Sprintf("Jenkins redirects http:// to https:// (%s): use https:// in url", loc))
+		}
+		return withHint(err, fmt.Sprintf("Jenkins redirected the request to %s: set url to the Jenkins root URL that answers directly", loc))
+	case isJenkins && jerr.StatusCode == http.StatusBadRequest && strings.Contains(jerr.Message, "HTTPS"):
+		return withHint(err, "The server speaks HTTPS: use https:// in url")
+	case isJenkins && jerr.StatusCode == http.StatusBadRequest:
+		return withHint(err, "Jenkins refused the request as malformed: check parameters against the job's parameter definitions")
+	case isJenkins && jerr.StatusCode >= 500:
+		return withHint(err, "Jenkins failed to handle the request (an invalid choice value or a repeated parameter also gives 500); check the Jenkins system log")
 	}
 	return explainNetwork(err)
 }
@@ -167,13 +212,13 @@ func explainNetwork(err error) error {
 	var certErr *x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &dnsErr):
-		return fmt.Errorf("%w. The host name of url could not be resolved from the runner: check url, or run on a runner that can reach Jenkins", err)
+		return withHint(err, "The host name of url could not be resolved from the runner: check url, or run on a runner that can reach Jenkins")
 	case errors.As(err, &unknownCA), errors.As(err, &certErr):
-		return fmt.Errorf("%w. Jenkins' TLS certificate is not trusted: give its CA certificate, or check url", err)
+		return withHint(err, "Jenkins' TLS certificate is not trusted by the runner: give the certificate of the CA that signed it in ca-cert, or check url")
 	case errors.As(err, &hostErr):
-		return fmt.Errorf("%w. Jenkins' TLS certificate does not match the host in url", err)
+		return withHint(err, "Jenkins' TLS certificate does not match the host in url: use the host name the certificate was issued for")
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		return fmt.Errorf("%w. Could not connect to Jenkins: check url and that Jenkins is reachable from the runner (firewall, VPN, private network)", err)
+		return withHint(err, "Could not connect to Jenkins: check url and that Jenkins is reachable from the runner (firewall, VPN, private network)")
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,5 +308,122 @@ func TestSetOutputRefusesLineBreaks(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(out); len(b) != 0 {
 		t.Errorf("output file written: %q", b)
+	}
+}
+
+func middleware(f func(w http.ResponseWriter, r *http.Request) bool) jenkinstest.Option {
+	return jenkinstest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !f(w, r) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	})
+}
+
+func TestRunEdgeCases(t *testing.T) {
+	t.Parallel()
+	auth := func(in map[string]string) map[string]string {
+		in["user"], in["token"] = "alice", secretToken
+		return in
+	}
+	cases := []struct {
+		name     string
+		server   []jenkinstest.Option
+		inputs   map[string]string
+		code     int
+		annot    string            // "::error" or "::warning" line that must mention want
+		want     string            // text in that line
+		outputs  map[string]string // expected outputs (nil: none checked)
+		noOutput bool
+	}{
+		{name: "wrong build token without a user", server: []jenkinstest.Option{jenkinstest.WithAnonymous(jenkinstest.PermOverallRead, jenkinstest.PermItemRead)},
+			inputs: map[string]string{"job": "remote", "build-token": "wrong-token"}, code: 1, annot: "::error", want: "refused the build token"},
+		{name: "201 without Location is queued", server: []jenkinstest.Option{middleware(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == "POST" {
+				w.WriteHeader(201)
+				return true
+			}
+			return false
+		})}, inputs: auth(map[string]string{"job": "plain"}), code: 0, annot: "::warning", want: "queued the build",
+			outputs: map[string]string{"status-code": "201", "queue-url": "", "queue-id": ""}},
+		{name: "sso redirect fails", server: []jenkinstest.Option{middleware(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == "POST" {
+				http.Redirect(w, r, "https://sso.example.com/login", http.StatusFound)
+				return true
+			}
+			return false
+		})}, inputs: auth(map[string]string{"job": "plain"}), code: 1, annot: "::error", want: "not a queue item", noOutput: true},
+		{name: "http to https redirect gets a hint", server: []jenkinstest.Option{middleware(func(w http.ResponseWriter, r *http.Request) bool {
+			http.Redirect(w, r, "https://ci.example.com"+r.URL.Path, http.StatusMovedPermanently)
+			return true
+		})}, inputs: map[string]string{"job": "plain", "user": "alice", "token": secretPassword}, code: 1, annot: "::error", want: "use https:// in url", noOutput: true},
+		{name: "job name that is a workflow command", inputs: auth(map[string]string{"job": "::warning::pwned"}), code: 2, annot: "::error", want: "':'", noOutput: true},
+		{name: "parameter named token with a build token", inputs: auth(map[string]string{"job": "remote", "build-token": secretBuildToken, "parameters": "token=mine"}),
+			code: 2, annot: "::error", want: "collide", noOutput: true},
+		{name: "missing overall read", server: []jenkinstest.Option{jenkinstest.WithUser("nobody", "nobody-pw", jenkinstest.PermItemRead)},
+			inputs: map[string]string{"job": "plain", "user": "nobody", "token": "nobody-pw"}, code: 1, annot: "::error", want: "lacks Overall/Read on Jenkins", noOutput: true},
+		{name: "job given as a URL path", inputs: auth(map[string]string{"job": "job/team/job/deploy"}), code: 1, annot: "::error", want: "looks like a URL path", noOutput: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakeJenkins(t, tc.server...)
+			tc.inputs["url"] = srv.URL
+			res := step{github: true, inputs: tc.inputs}.run(t)
+			if res.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s", res.code, tc.code, res.stdout)
+			}
+			found := false
+			for _, line := range strings.Split(res.stdout, "\n") {
+				if strings.HasPrefix(line, tc.annot) && strings.Contains(line, tc.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no %s line mentioning %q:\n%s", tc.annot, tc.want, res.stdout)
+			}
+			for k, v := range tc.outputs {
+				if got, ok := res.outputs[k]; !ok || got != v {
+					t.Errorf("output %s = %q (set: %v), want %q", k, got, ok, v)
+				}
+			}
+			if tc.noOutput && res.rawOut != "" {
+				t.Errorf("outputs written: %q", res.rawOut)
+			}
+			assertNoSecrets(t, res, srv)
+		})
+	}
+}
+
+// The library panics when GITHUB_OUTPUT cannot be written; the step must
+// instead say that the build was queued, in one annotation, and exit 1.
+func TestRunUnwritableOutputFile(t *testing.T) {
+	t.Parallel()
+	srv := fakeJenkins(t)
+	vars := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "missing-dir", "out"),
+		"INPUT_URL": srv.URL, "INPUT_JOB": "plain", "INPUT_USER": "alice", "INPUT_TOKEN": secretToken,
+	}
+	var stdout bytes.Buffer
+	code := run(context.Background(), env{getenv: func(k string) string { return vars[k] }, stdout: &stdout, stderr: &stdout})
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(stdout.String(), "::error") || !strings.Contains(stdout.String(), "the build was queued ("+srv.URL+"/queue/item/1/)") {
+		t.Errorf("want one error naming the queued build:\n%s", stdout.String())
+	}
+}
+
+func TestRunKeepsParameterValuesAsWritten(t *testing.T) {
+	t.Parallel()
+	srv := fakeJenkins(t)
+	res := step{github: true, inputs: map[string]string{"url": srv.URL, "job": "team/deploy", "user": "alice", "token": secretToken,
+		"parameters": "\nBRANCH=main\nNOTE=trailing spaces  \n"}}.run(t)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	if got := srv.QueueItems()[0].Parameters["NOTE"]; got != "trailing spaces  " {
+		t.Errorf("NOTE = %q, want the trailing spaces kept", got)
 	}
 }

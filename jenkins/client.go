@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -190,7 +191,11 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("the Jenkins URL %q is not a valid URL: %v", redactURLString(raw), unwrapURLError(err))
+		if strings.Contains(raw, "@") {
+			// The parser's message may quote part of a password.
+			return nil, errors.New("the Jenkins URL is not a valid URL (and seems to contain a user name or password: remove them and use the user and token settings)")
+		}
+		return nil, fmt.Errorf("the Jenkins URL %q is not a valid URL: %v", raw, unwrapURLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("the Jenkins URL %q must start with https:// or http://", redactURLString(raw))
@@ -203,6 +208,17 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, fmt.Errorf("the Jenkins URL %s must not have a query (?...) or fragment (#...): give the root URL, such as https://ci.example.com/jenkins", redactURL(u))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the Jenkins URL %s has an invalid port %q", redactURL(u), p)
+		}
+	}
+	if strings.Contains(strings.TrimPrefix(u.EscapedPath(), "/"), "//") {
+		return nil, fmt.Errorf("the Jenkins URL %s has an empty path segment (//)", redactURL(u))
+	}
+	if strings.Contains(u.EscapedPath(), "/job/") || strings.HasSuffix(u.EscapedPath(), "/job") {
+		return nil, fmt.Errorf("the Jenkins URL %s looks like a job's URL: give the Jenkins root URL (with its context path, such as https://ci.example.com/jenkins) as url, and the job in job", redactURL(u))
 	}
 	if strings.Contains(u.EscapedPath(), ";") {
 		return nil, fmt.Errorf("the Jenkins URL %s must not contain ';'", redactURL(u))

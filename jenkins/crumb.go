@@ -108,6 +108,13 @@ func validHeaderName(s string) bool {
 	return true
 }
 
+// ErrNoCrumbIssuer is returned (wrapped together with the *Error) when
+// Jenkins refused a POST for want of a crumb although its crumb issuer
+// answered 404, which means CSRF protection is off. Both cannot be true of
+// one Jenkins: the client was most likely given a URL that is not the
+// Jenkins root (a missing or extra context path).
+var ErrNoCrumbIssuer = errors.New("Jenkins wants a CSRF crumb, but the crumb issuer answered 404: the URL is probably not the Jenkins root URL (check the context path, e.g. /jenkins)")
+
 // crumbError marks failures to get a crumb, so callers can tell them from a
 // POST whose answer was lost: no POST was sent.
 type crumbError struct{ err error }
@@ -135,19 +142,18 @@ func (c *Client) post(ctx context.Context, u *url.URL, form url.Values, requests
 			*requests++
 		}
 	}
-	var crumb *Crumb
-	if c.user == "" || !looksLikeAPIToken(c.secret) {
-		c.mu.Lock()
-		known := c.crumbKnown
-		c.mu.Unlock()
-		if !known {
-			count()
-		}
+	c.mu.Lock()
+	known, crumb := c.crumbKnown, c.crumb
+	c.mu.Unlock()
+	// A crumb already fetched is always sent: it costs nothing, and a
+	// token-shaped password that needed one once needs it every time.
+	if !known && (c.user == "" || !looksLikeAPIToken(c.secret)) {
+		count()
 		cr, err := c.Crumb(ctx)
 		if err != nil {
 			return nil, &crumbError{err}
 		}
-		crumb = cr
+		known, crumb = true, cr
 	}
 	for attempt := 0; ; attempt++ {
 		r := request{method: http.MethodPost, url: u}
@@ -170,6 +176,11 @@ func (c *Client) post(ctx context.Context, u *url.URL, form url.Values, requests
 		if !errors.Is(jerr, ErrNoCrumb) || attempt > 0 {
 			return nil, jerr
 		}
+		if known && crumb == nil {
+			// The issuer said 404 (CSRF off), yet the filter wants a
+			// crumb: the issuer was not where it was looked for.
+			return nil, fmt.Errorf("%w: %w", ErrNoCrumbIssuer, jerr)
+		}
 		if crumb != nil {
 			c.logf("Jenkins refused the crumb (the session may have expired); getting a new one")
 		}
@@ -179,9 +190,8 @@ func (c *Client) post(ctx context.Context, u *url.URL, form url.Values, requests
 			return nil, &crumbError{err}
 		}
 		if cr == nil {
-			// CSRF is off, yet Jenkins wanted a crumb: nothing more to try.
-			return nil, jerr
+			return nil, fmt.Errorf("%w: %w", ErrNoCrumbIssuer, jerr)
 		}
-		crumb = cr
+		known, crumb = true, cr
 	}
 }

@@ -57,7 +57,7 @@ func checkItemName(name string) error {
 	}
 	for _, r := range name {
 		switch {
-		case r == ';' || r == '?' || r == '#' || r == '\\':
+		case r == ';' || r == '?' || r == '#' || r == '\\' || r == ':':
 			return fmt.Errorf("%q is not allowed in a Jenkins item name", r)
 		case unicode.IsControl(r):
 			return errors.New("control characters are not allowed")

@@ -29,6 +29,7 @@ func TestParseJobPath(t *testing.T) {
 		{"a#b", nil, "'#'"},
 		{`a\b`, nil, `'\\'`},
 		{"a\nb", nil, "control"},
+		{"::warning::x", nil, "':'"},
 	}
 	for _, tc := range cases {
 		got, err := jenkins.ParseJobPath(tc.in)

@@ -32,8 +32,9 @@ const MaxParametersSize = 1 << 20
 // NAME=value (split on the first "="; the value is kept as written, spaces,
 // "=" and "," included; blank lines and lines starting with "#" are
 // skipped) or as one JSON object whose values are strings, numbers or
-// booleans ({"BRANCH": "main", "DRY_RUN": true}). Empty text means no
-// parameters, and returns nil.
+// booleans ({"BRANCH": "main", "DRY_RUN": true}; null leaves the parameter
+// out, so the job's default applies). Empty text means no parameters, and
+// returns nil.
 func ParseParameters(text string) (Parameters, error) {
 	if len(text) > MaxParametersSize {
 		return nil, fmt.Errorf("%w: %d bytes is more than the %d allowed", ErrInvalidParameters, len(text), MaxParametersSize)
@@ -44,9 +45,13 @@ func ParseParameters(text string) (Parameters, error) {
 	if strings.ContainsRune(text, 0) {
 		return nil, fmt.Errorf("%w: contains a NUL character", ErrInvalidParameters)
 	}
+	text = strings.TrimPrefix(text, "\uFEFF") // a byte order mark from an editor
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
 		return nil, nil
+	}
+	if strings.HasPrefix(trimmed, "[") {
+		return nil, fmt.Errorf("%w: a JSON array is not accepted: give a JSON object ({\"NAME\": \"value\"}) or NAME=value lines", ErrInvalidParameters)
 	}
 	var ps Parameters
 	var err error
@@ -123,6 +128,10 @@ func parseJSONParameters(text string) (Parameters, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, fmt.Errorf("%w: JSON value of %q: %v", ErrInvalidParameters, name, err)
 		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			// null leaves the parameter out, so the job's default applies.
+			continue
+		}
 		value, err := jsonScalar(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%w: JSON value of %q: %v", ErrInvalidParameters, name, err)
@@ -152,8 +161,6 @@ func jsonScalar(raw json.RawMessage) (string, error) {
 		return s, err
 	case string(raw) == "true", string(raw) == "false":
 		return string(raw), nil
-	case string(raw) == "null":
-		return "", nil
 	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
 		return string(raw), nil
 	}

@@ -69,6 +69,17 @@ func (c *Client) Trigger(ctx context.Context, job JobPath, opts TriggerOptions) 
 	if len(job) == 0 {
 		return nil, fmt.Errorf("%w: empty job path", ErrInvalidJobPath)
 	}
+	for _, p := range opts.Parameters {
+		switch p.Name {
+		case "token":
+			if opts.BuildToken != "" {
+				return nil, fmt.Errorf("%w: a parameter named \"token\" would collide with the build token, which Jenkins reads from the same field", ErrInvalidParameters)
+			}
+			c.logf("Note: Jenkins also reads a parameter named \"token\" as the job's remote build token")
+		case "delay", "cause":
+			c.logf("Note: Jenkins also reads a parameter named %q as the trigger's %s", p.Name, map[string]string{"delay": "quiet period", "cause": "cause note"}[p.Name])
+		}
+	}
 	t := &trigger{c: c, job: job, opts: opts}
 	return t.run(ctx)
 }
@@ -100,7 +111,7 @@ func (t *trigger) run(ctx context.Context) (*Queued, error) {
 			// ("Nothing is submitted"); nothing was scheduled. Its
 			// /buildWithParameters applies the defaults.
 			drain(resp)
-			t.c.logf("%s is parameterized; triggering it with its default parameters", t.job)
+			t.c.logf("Job %q is parameterized; triggering it with its default parameters", t.job.String())
 			endpoint = "buildWithParameters"
 			continue
 		}
@@ -126,28 +137,50 @@ func (t *trigger) form() url.Values {
 func (t *trigger) answer(resp *http.Response, endpoint string) (*Queued, error) {
 	q := &Queued{StatusCode: resp.StatusCode, Endpoint: endpoint, Requests: t.requests}
 	loc := resp.Header.Get("Location")
-	switch resp.StatusCode {
-	case http.StatusCreated, http.StatusOK, http.StatusSeeOther, http.StatusFound, http.StatusMovedPermanently, http.StatusTemporaryRedirect:
-		id, err := ParseQueueLocation(loc)
-		if err == nil {
-			drain(resp)
-			q.ID = id
-			q.URL = t.c.QueueItemURL(id)
-			q.Merged = resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusOK
-			return q, nil
-		}
-		if resp.StatusCode == http.StatusFound {
-			// Jenkins answers 302 to the job page when a queue decision
-			// handler refused the build, and very old versions did so for
-			// every buildWithParameters. Either way there is no queue item
-			// to report, and nothing must be sent again.
-			drain(resp)
-			return q, nil
-		}
+	id, locErr := ParseQueueLocation(loc)
+	switch {
+	case locErr == nil && (resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK ||
+		resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusFound):
+		drain(resp)
+		q.ID = id
+		q.URL = t.c.QueueItemURL(id)
+		q.Merged = resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusOK
+		return q, nil
+	case resp.StatusCode == http.StatusCreated:
+		// 201 means Jenkins created a queue item, whatever a proxy did to
+		// Location: the build is queued, and must not be triggered again.
+		drain(resp)
+		t.c.logf("Jenkins answered 201 Created without a usable queue item location (%v)", locErr)
+		return q, nil
+	case resp.StatusCode == http.StatusFound && t.isJobPage(loc):
+		// Jenkins answers 302 to the job page when a queue decision
+		// handler refused the build, and very old versions did so for
+		// every buildWithParameters. Either way there is no queue item
+		// to report, and nothing must be sent again.
+		drain(resp)
+		return q, nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		jerr := newError(resp)
-		return nil, fmt.Errorf("trigger %s: Jenkins answered %d without a queue item location (Location: %q); is url the Jenkins root URL?", t.job, jerr.StatusCode, cleanText(loc, 200))
+		return nil, t.fail(fmt.Errorf("%w: Jenkins redirected the trigger to %s, which is not a queue item: a proxy or single sign-on page may be in the way, or url is not the Jenkins root URL; the build was not queued", jerr, redactURLString(loc)))
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		drain(resp)
+		return nil, t.fail(fmt.Errorf("%s %s answered %d without a queue item location: a proxy or single sign-on page may be answering instead of Jenkins, or url is not the Jenkins root URL", http.MethodPost, redactURL(resp.Request.URL), resp.StatusCode))
 	}
 	return nil, t.fail(newError(resp))
+}
+
+// isJobPage reports whether loc names this job's page (on any host: Jenkins
+// builds it from its configured root URL).
+func (t *trigger) isJobPage(loc string) bool {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return false
+	}
+	p := u.EscapedPath()
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return strings.HasSuffix(p, "/"+t.job.relPath())
 }
 
 func (t *trigger) fail(err error) error {

@@ -545,6 +545,10 @@ func TestNewRejectsBadURLs(t *testing.T) {
 		"https://ci.example.com/a/../b":        "..",
 		"https://ci.example.com/a;b":           ";",
 		"https://ci example.com":               "valid URL",
+		"http://u:p%zzsecret@h/":               "user name or password",
+		"https://ci.example.com:99999/":        "invalid port",
+		"https://ci.example.com/a//b":          "empty path segment",
+		"https://ci.example.com/job/team/":     "looks like a job's URL",
 	}
 	for raw, want := range cases {
 		t.Run(raw, func(t *testing.T) {
@@ -603,5 +607,111 @@ func TestTriggerFoundWithoutQueueItem(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests, want 1 (no redirect followed, no retry)", n)
+	}
+}
+
+func answerPOST(status int, location string) jenkinstest.Option {
+	return jenkinstest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if location != "" {
+				w.Header().Set("Location", location)
+			}
+			w.WriteHeader(status)
+		})
+	})
+}
+
+func TestTriggerAnswersThatAreNotQueueItems(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		status   int
+		location string
+		wantErr  string
+		wantCode int
+	}{
+		{"sso redirect is not success", 302, "https://sso.example.com/login?next=/job/plain/build", "not a queue item", 0},
+		{"303 elsewhere is not success", 303, "/login", "not a queue item", 0},
+		{"200 login page is not success", 200, "", "without a queue item location", 0},
+		{"201 without Location is still queued", 201, "", "", 201},
+		{"201 with a strange Location is still queued", 201, "http://x/whatever/", "", 201},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newFake(t, jenkinstest.WithAPIToken(testUser, testToken), jenkinstest.WithJob(jenkinstest.Job{FullName: "plain"}), answerPOST(tc.status, tc.location))
+			c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testToken))
+			q, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || q.StatusCode != tc.wantCode || q.ID != 0 {
+				t.Fatalf("got %+v, %v; want status %d and no queue id", q, err, tc.wantCode)
+			}
+			if n := len(srv.Requests()); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+		})
+	}
+}
+
+// A crumb issuer that answers 404 while the CSRF filter wants a crumb means
+// the URL is not the Jenkins root; say so instead of blaming the session.
+func TestTriggerCrumbIssuerMissingButCrumbRequired(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, jenkinstest.WithUser(testUser, testPassword), jenkinstest.WithJob(jenkinstest.Job{FullName: "plain"}),
+		jenkinstest.WithMiddleware(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/crumbIssuer") {
+					http.NotFound(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}))
+	c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testPassword))
+	_, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{})
+	if !errors.Is(err, jenkins.ErrNoCrumbIssuer) || !errors.Is(err, jenkins.ErrNoCrumb) {
+		t.Fatalf("err = %v, want ErrNoCrumbIssuer wrapping the 403", err)
+	}
+	if n := len(posts(srv)); n != 1 {
+		t.Errorf("%d POSTs, want 1", n)
+	}
+}
+
+// Once a token-shaped secret turned out to need a crumb, the crumb is kept
+// for the next POST instead of being refused and fetched again.
+func TestTriggerReusesCrumbAfterTokenShapedPassword(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, jenkinstest.WithUser(testUser, testToken),
+		jenkinstest.WithJob(jenkinstest.Job{FullName: "p", Parameters: []jenkinstest.ParameterDefinition{{Name: "A", Default: "x"}}}))
+	c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testToken))
+	q, err := c.Trigger(context.Background(), mustJob(t, "p"), jenkins.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// POST /build 403, crumb, POST /build 400, POST /buildWithParameters 201.
+	if q.Requests != 4 || len(srv.Requests()) != 4 || srv.CountRequests("GET", "/crumbIssuer/api/json") != 1 {
+		t.Errorf("Requests = %d, server saw %v; want 4 requests and one crumb", q.Requests, srv.Requests())
+	}
+}
+
+func TestTriggerRefusesParameterNamedTokenWithBuildToken(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, jenkinstest.WithAnonymous(jenkinstest.AllPermissions...), jenkinstest.WithJob(jenkinstest.Job{FullName: "plain"}))
+	c := newClient(t, srv.URL)
+	_, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{BuildToken: "bt", Parameters: jenkins.Parameters{{Name: "token", Value: "mine"}}})
+	if !errors.Is(err, jenkins.ErrInvalidParameters) {
+		t.Fatalf("err = %v, want ErrInvalidParameters", err)
+	}
+	if len(srv.Requests()) != 0 {
+		t.Errorf("requests were sent: %v", srv.Requests())
 	}
 }

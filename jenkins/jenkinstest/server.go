@@ -563,8 +563,17 @@ func (s *Server) serve(rec http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Server", "Jetty(12.1.5) jenkinstest")
 
+	// Jetty answers these before Jenkins sees the request.
+	if s.contextPath != "" && path != s.contextPath && !strings.HasPrefix(path, s.contextPath+"/") {
+		jettyError(rec, http.StatusNotFound, "Not Found")
+		return
+	}
 	if strings.Contains(path, ";") {
 		jettyError(rec, http.StatusBadRequest, "Ambiguous URI path separator")
+		return
+	}
+	if strings.Contains(path, "//") {
+		jettyError(rec, http.StatusBadRequest, "Ambiguous URI empty segment")
 		return
 	}
 	// 1. Authentication.
@@ -586,13 +595,7 @@ func (s *Server) serve(rec http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// 3. Routing.
-	if s.contextPath != "" {
-		if path != s.contextPath && !strings.HasPrefix(path, s.contextPath+"/") {
-			jenkinsNotFound(rec)
-			return
-		}
-		path = strings.TrimPrefix(path, s.contextPath)
-	}
+	path = strings.TrimPrefix(path, s.contextPath)
 	var segs []string
 	for _, p := range strings.Split(strings.Trim(path, "/"), "/") {
 		if p == "" {
