@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jenkins-trigger/jenkins-trigger/internal/version"
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
@@ -28,7 +29,9 @@ type env struct {
 	getenv     func(string) string
 	stdout     io.Writer
 	stderr     io.Writer
-	httpClient *http.Client // nil: a default client
+	httpClient *http.Client   // nil: a default client
+	clock      jenkins.Clock  // nil: the system clock
+	jitter     func() float64 // nil: random
 }
 
 // run is the action: read the settings, trigger the job, set the outputs.
@@ -39,6 +42,8 @@ func run(ctx context.Context, e env) int {
 		rep.Errorf("Invalid settings", "%s", strings.TrimPrefix(err.Error(), errConfig.Error()+": "))
 		return exitConfig
 	}
+	ctx, cancel := withStepTimeout(ctx, time.Duration(cfg.Timeout), e.clockOrSystem())
+	defer cancel()
 	code, err := trigger(ctx, cfg, rep, e)
 	if err != nil {
 		title := "Jenkins trigger failed"
@@ -98,6 +103,9 @@ func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error
 		if err := rep.SetOutput(o.name, o.value); err != nil {
 			return exitFailure, fmt.Errorf("%w: %v", errOutput, err)
 		}
+	}
+	if cfg.Wait != waitNone {
+		return followBuild(ctx, cfg, rep, e, client, job, q)
 	}
 	return exitOK, nil
 }
