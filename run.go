@@ -45,6 +45,9 @@ func run(ctx context.Context, e env) int {
 	ctx, cancel := withStepTimeout(ctx, time.Duration(cfg.Timeout), e.clockOrSystem())
 	defer cancel()
 	code, err := trigger(ctx, cfg, rep, e)
+	if err != nil && errors.Is(context.Cause(ctx), errStepTimeout) {
+		code = exitTimeout
+	}
 	if err != nil {
 		title := "Jenkins trigger failed"
 		if errors.Is(err, errConfig) {

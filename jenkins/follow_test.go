@@ -195,6 +195,10 @@ func TestFollowStopsWhenContextEnds(t *testing.T) {
 // returns the requests it took and how long after the build's end Follow
 // noticed it.
 func pollCost(t testing.TB, duration, estimate time.Duration, log bool, jitter func() float64) (int, time.Duration) {
+	return pollCostEvery(t, 10*time.Second, duration, estimate, log, jitter)
+}
+
+func pollCostEvery(t testing.TB, maxInterval, duration, estimate time.Duration, log bool, jitter func() float64) (int, time.Duration) {
 	clock := jenkinstest.NewFakeClock(epoch)
 	srv := jenkinstest.NewServer(jenkinstest.WithClock(clock.Now), jenkinstest.WithAPIToken(testUser, testToken),
 		jenkinstest.WithJob(jenkinstest.Job{FullName: "j", Queue: []jenkinstest.QueueState{{Kind: jenkinstest.Waiting}},
@@ -209,7 +213,7 @@ func pollCost(t testing.TB, duration, estimate time.Duration, log bool, jitter f
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := jenkins.FollowOptions{Clock: clock, Jitter: jitter, MaxInterval: 10 * time.Second}
+	opts := jenkins.FollowOptions{Clock: clock, Jitter: jitter, MaxInterval: maxInterval}
 	if log {
 		opts.Console = &bytes.Buffer{}
 	}
@@ -235,12 +239,17 @@ func TestPollCost(t *testing.T) {
 		{"estimate right, no console", 10 * time.Minute, false, 90, 0.5},
 		{"no history", -1, true, 95, 10},
 		{"build overran its estimate by a minute", 9 * time.Minute, true, 95, 10},
+		{"poll-interval 30s", 10 * time.Minute, true, 40, 0.5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for _, j := range []float64{0, 0.5, 0.999} {
-				n, delay := pollCost(t, 10*time.Minute, tc.estimate, tc.log, func() float64 { return j })
+				every := 10 * time.Second
+				if strings.Contains(tc.name, "30s") {
+					every = 30 * time.Second
+				}
+				n, delay := pollCostEvery(t, every, 10*time.Minute, tc.estimate, tc.log, func() float64 { return j })
 				t.Logf("jitter %.1f: %d requests, finish noticed after %v", j, n, delay)
 				if n > tc.maxRequests || delay.Seconds() > tc.maxDetectionS || delay < 0 {
 					t.Errorf("jitter %.1f: %d requests (max %d), noticed after %v (max %.1fs)", j, n, tc.maxRequests, delay, tc.maxDetectionS)
