@@ -15,7 +15,7 @@ import (
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "real", name))
+	b, err := os.ReadFile(filepath.Join("testdata", "jenkins-real", name))
 	if err != nil {
 		t.Fatal(err)
 	}
