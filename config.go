@@ -23,6 +23,14 @@ type Config struct {
 	Token      string `env:"TOKEN"`
 	BuildToken string `env:"BUILD_TOKEN"`
 	Parameters string `env:"PARAMETERS"`
+
+	// Following the build (follow.go).
+	Wait          waitMode `env:"WAIT, default=false"`
+	Timeout       duration `env:"TIMEOUT, default=30m"`
+	PollInterval  duration `env:"POLL_INTERVAL, default=10s"`
+	Log           boolean  `env:"LOG, default=true"`
+	AllowUnstable boolean  `env:"ALLOW_UNSTABLE, default=false"`
+	CancelOnAbort boolean  `env:"CANCEL_ON_ABORT, default=true"`
 }
 
 // setting documents one Config field for errors, --help and the README.
@@ -45,6 +53,12 @@ var settings = []setting{
 	{Key: "TOKEN", Description: "API token (recommended) or password of user", Secret: true},
 	{Key: "BUILD_TOKEN", Description: "the job's \"Trigger builds remotely\" authentication token", Secret: true},
 	{Key: "PARAMETERS", Description: "build parameters: one NAME=value a line, or a JSON object"},
+	{Key: "WAIT", Description: "false: return once queued; start: once the build has a number; true (or finish): once it has finished", Default: "false"},
+	{Key: "TIMEOUT", Description: "one deadline for the whole step, queue time included (45s, 30m, 2h)", Default: "30m"},
+	{Key: "POLL_INTERVAL", Description: "the longest pause between two status requests", Default: "10s"},
+	{Key: "LOG", Description: "stream the build's console into the step log while waiting for the finish", Default: "true"},
+	{Key: "ALLOW_UNSTABLE", Description: "an UNSTABLE result passes the step", Default: "false"},
+	{Key: "CANCEL_ON_ABORT", Description: "when the workflow is cancelled or the step times out, cancel the queue item or stop the build", Default: "true"},
 }
 
 func init() {

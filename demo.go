@@ -20,9 +20,22 @@ func demo(ctx context.Context, e env) int {
 		jenkinstest.WithJob(jenkinstest.Job{
 			FullName:   "team/deploy",
 			Parameters: []jenkinstest.ParameterDefinition{{Name: "BRANCH", Default: "main"}, {Name: "NOTE"}},
+			// Another build holds the job for a moment, then the build runs
+			// for 3 s, writing its console as Jenkins does: CRLF line ends
+			// and ConsoleNote markup, which the step cleans away.
+			Queue: []jenkinstest.QueueState{
+				{Kind: jenkinstest.Blocked, Why: "Build #41 is already in progress (ETA: 1 sec)"},
+				{Kind: jenkinstest.Buildable},
+			},
+			Pipeline: true,
 			Build: jenkinstest.BuildScript{
 				Duration: 3 * time.Second,
-				Log:      []string{"Deploying...\n", "Step 1/2 done\n", "Step 2/2 done\n"},
+				Log: []string{
+					"\x1b[8mha:////4Bp5mQUxZRi+wjikn6hzszZhb1EY9UkvnIH0tqqlBOy5AAAAlx+L\x1b[0m[Pipeline] stage\r\n",
+					"Deploying main...\r\n",
+					"Step 1/2 done\r\n",
+					"Step 2/2 done ✓\r\n",
+				},
 			},
 		}),
 	)
@@ -39,6 +52,9 @@ func demo(ctx context.Context, e env) int {
 		"JENKINS_USER":       user,
 		"JENKINS_TOKEN":      password,
 		"JENKINS_PARAMETERS": "BRANCH=main\nNOTE=a=b, c",
+		// Follow the build to its end, streaming its console.
+		"JENKINS_WAIT":          "true",
+		"JENKINS_POLL_INTERVAL": "2s",
 	}
 	fmt.Fprintln(w, "Settings (as a non-GitHub CI would pass them; in a workflow they are inputs):")
 	for _, k := range sortedKeys(settings) {

@@ -115,7 +115,7 @@ func (r *reporter) SetOutput(name, value string) error {
 // error so the step can still say that its build was queued.
 func (r *reporter) setGitHubOutput(name, value string) (err error) {
 	path := r.getenv("GITHUB_OUTPUT")
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("GITHUB_OUTPUT: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jenkins-trigger/jenkins-trigger/internal/version"
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
@@ -28,7 +29,9 @@ type env struct {
 	getenv     func(string) string
 	stdout     io.Writer
 	stderr     io.Writer
-	httpClient *http.Client // nil: a default client
+	httpClient *http.Client   // nil: a default client
+	clock      jenkins.Clock  // nil: the system clock
+	jitter     func() float64 // nil: random
 }
 
 // run is the action: read the settings, trigger the job, set the outputs.
@@ -36,10 +39,17 @@ func run(ctx context.Context, e env) int {
 	rep := newReporter(e.getenv, e.stdout, e.stderr)
 	cfg, err := loadConfig(ctx, e.getenv, rep.Mask)
 	if err == nil {
+		// One deadline for the whole step, queue time included.
+		sctx, cancel := withStepTimeout(ctx, time.Duration(cfg.Timeout), e.clockOrSystem())
+		defer cancel()
 		var code int
-		code, err = trigger(ctx, cfg, rep, e)
+		code, err = trigger(sctx, cfg, rep, e)
 		if err == nil {
 			return code
+		}
+		if !errors.Is(err, errConfig) && errors.Is(context.Cause(sctx), errStepTimeout) {
+			rep.Errorf("Timed out", "The timeout (%s) expired while triggering the build: %v", time.Duration(cfg.Timeout), err)
+			return exitTimeout
 		}
 	}
 	if errors.Is(err, errConfig) {
@@ -104,6 +114,9 @@ func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error
 		if err := rep.SetOutput(o.name, o.value); err != nil {
 			return exitFailure, fmt.Errorf("the build was queued (%s), but %w: %v", orJob(q.URL, client.JobURL(job)), errOutput, err)
 		}
+	}
+	if cfg.Wait != waitNone {
+		return followBuild(ctx, cfg, rep, e, client, job, q)
 	}
 	return exitOK, nil
 }

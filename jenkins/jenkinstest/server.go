@@ -60,6 +60,12 @@ const (
 	Cancelled QueueKind = "cancelled"
 	// Left is a LeftItem (the build started, or the item was cancelled).
 	Left QueueKind = "hudson.model.Queue$LeftItem"
+	// Starting is a LeftItem whose executor has not created the build yet:
+	// "cancelled": false and "executable": null.
+	Starting QueueKind = "starting"
+	// Dropped makes the item vanish (404), as Jenkins forgets an item 5
+	// minutes after it left the queue, or as a deleted job's items go.
+	Dropped QueueKind = "dropped"
 )
 
 // QueueState is one step of a queue item's life, shown to one poll.
@@ -83,7 +89,16 @@ type BuildScript struct {
 	Result string
 	// Log is the console, in chunks that appear evenly over Duration.
 	// "Started by ..." and "Finished: RESULT" lines are added around it.
+	// Chunks are raw bytes: they may hold ConsoleNote blobs, CRLF, or half
+	// of a UTF-8 character.
 	Log []string
+	// LogLag keeps the console incomplete (X-More-Data, no "Finished:"
+	// line) for this long after the build JSON says it has finished, as
+	// Pipeline does while it writes the last lines.
+	LogLag time.Duration
+	// EstimatedDuration is what the build JSON says; by default -1 for
+	// the first build (no history) and Duration after it.
+	EstimatedDuration time.Duration
 }
 
 // Job is a job of the fake Jenkins.
@@ -919,6 +934,10 @@ func (s *Server) routeQueue(w http.ResponseWriter, r *http.Request, c caller, se
 		case len(rest) == 2 && rest[0] == "api" && rest[1] == "json":
 			if methodIs(w, r, http.MethodGet) {
 				s.advance(it)
+				if it.dropped {
+					jenkinsNotFound(w)
+					return
+				}
 				writeJSON(w, s.queueJSON(r, it))
 			}
 		default:
@@ -941,8 +960,12 @@ func (s *Server) advance(it *queueItem) {
 	}
 	st := script[it.step]
 	it.step++
-	if st.Kind == Cancelled {
+	switch st.Kind {
+	case Cancelled:
 		s.leave(it, true)
+		return
+	case Dropped:
+		it.dropped = true
 		return
 	}
 	it.state = st
@@ -1038,6 +1061,10 @@ func (s *Server) queueJSON(r *http.Request, it *queueItem) map[string]any {
 		m["stuck"] = st.Kind == Stuck
 		m["pending"] = false
 		m["buildableStartMilliseconds"] = it.since.UnixMilli()
+	case Starting:
+		m["_class"] = string(Left)
+		m["cancelled"] = false
+		m["executable"] = nil
 	case Left:
 		m["_class"] = string(Left)
 		m["cancelled"] = it.canceled
@@ -1116,7 +1143,7 @@ func (s *Server) consoleText(b *build) (string, bool) {
 	for _, c := range b.chunks[:n] {
 		out.WriteString(c)
 	}
-	if building {
+	if building || (!b.stopped && s.now().Sub(b.start) < b.duration+b.job.Build.LogLag) {
 		return out.String(), false
 	}
 	if b.stopped {
@@ -1146,7 +1173,10 @@ func (s *Server) routeBuild(w http.ResponseWriter, r *http.Request, c caller, b 
 			}
 		}
 		est := int64(-1)
-		if b.number > 1 {
+		switch {
+		case b.job.Build.EstimatedDuration != 0:
+			est = max(-1, b.job.Build.EstimatedDuration.Milliseconds())
+		case b.number > 1:
 			est = b.job.Build.Duration.Milliseconds()
 		}
 		var params []any

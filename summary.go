@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
+)
+
+// outcome is what the job summary shows about a followed build.
+type outcome struct {
+	job    jenkins.JobPath
+	res    *jenkins.Followed
+	result string // the build's result, when it finished
+	status string // otherwise: started, timed out, cancelled, failed
+}
+
+// markdown renders the summary: one short table. Every text that comes
+// from Jenkins or the settings is escaped, so a job or display name cannot
+// add markup, links or table cells.
+func (o outcome) markdown() string {
+	var b strings.Builder
+	b.WriteString("### Jenkins build\n\n| Job | Build | Result | Duration | Queue wait |\n| --- | --- | --- | --- | --- |\n")
+	build, result, dur, wait := "—", "—", "—", "—"
+	if o.res != nil && o.res.BuildNumber > 0 {
+		build = fmt.Sprintf("[#%d](%s)", o.res.BuildNumber, mdURL(o.res.BuildURL))
+		wait = formatDuration(o.res.QueueWait)
+	}
+	switch {
+	case o.result != "":
+		result = resultIcon(o.result) + " " + mdEscape(o.result)
+	case o.status != "":
+		result = mdEscape(o.status)
+	}
+	if o.res != nil && o.res.Build != nil && o.res.Build.Finished() {
+		dur = formatDuration(o.res.Build.Duration)
+	}
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdEscape(o.job.String()), build, result, dur, wait)
+	return b.String()
+}
+
+func resultIcon(r string) string {
+	switch r {
+	case jenkins.ResultSuccess:
+		return "✅"
+	case jenkins.ResultUnstable:
+		return "⚠️"
+	case jenkins.ResultAborted, jenkins.ResultNotBuilt:
+		return "⏹️"
+	}
+	return "❌"
+}
+
+// mdEscape makes text literal in a Markdown table cell: punctuation that
+// Markdown or a table gives meaning to is backslash-escaped, HTML is
+// neutralised, and line breaks become spaces.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '&':
+			b.WriteString("&amp;")
+		case strings.ContainsRune("\\`*_{}[]()#+-.!|~:@", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// mdURL keeps a link destination in one piece: parentheses and spaces
+// would end it early.
+func mdURL(u string) string {
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
+}
+
+// formatDuration prints 850ms as 0.9s, 63s as 1m 3s.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%dh %dm %ds", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// Summary appends markdown to the job summary (under GitHub only, and only
+// when the runner gave a summary file).
+func (r *reporter) Summary(markdown string) {
+	if !r.github || r.getenv("GITHUB_STEP_SUMMARY") == "" {
+		return
+	}
+	r.gha.AddStepSummary(markdown)
+}
