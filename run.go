@@ -29,12 +29,15 @@ type env struct {
 	stdout     io.Writer
 	stderr     io.Writer
 	httpClient *http.Client // nil: a default client
+
+	flags    map[string]string            // command-line settings, in front of the environment (cli.go)
+	readFile func(string) ([]byte, error) // for --token-file and the like; nil: os.ReadFile
 }
 
 // run is the action: read the settings, trigger the job, set the outputs.
 func run(ctx context.Context, e env) int {
 	rep := newReporter(e.getenv, e.stdout, e.stderr)
-	cfg, err := loadConfig(ctx, e.getenv, rep.Mask)
+	cfg, err := loadConfigFrom(ctx, e.settingsLookuper(), rep.Mask)
 	if err != nil {
 		rep.Errorf("Invalid settings", "%s", strings.TrimPrefix(err.Error(), errConfig.Error()+": "))
 		return exitConfig
