@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -41,6 +42,13 @@ func serveFake(ctx context.Context, addr string, e env) int {
 		}),
 		jenkinstest.WithJob(jenkinstest.Job{FullName: "hello", Build: jenkinstest.BuildScript{Log: []string{"Hello\n"}}}),
 		jenkinstest.WithJob(jenkinstest.Job{FullName: "app/feature%2Flogin", Pipeline: true}),
+		// Log each request as it comes, for the CI log.
+		jenkinstest.WithMiddleware(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(e.stderr, "# %s %s\n", r.Method, r.URL.EscapedPath())
+				next.ServeHTTP(w, r)
+			})
+		}),
 	)
 	ts := srv.Unstarted()
 	ts.Listener.Close()
@@ -55,8 +63,5 @@ func serveFake(ctx context.Context, addr string, e env) int {
 		fmt.Fprintf(w, "# listening on all interfaces: from a container, use this host's address instead of %s\n", ln.Addr())
 	}
 	<-ctx.Done()
-	for _, r := range srv.Requests() {
-		fmt.Fprintf(w, "# %-4s %s -> %d\n", r.Method, r.Path, r.Status)
-	}
 	return exitOK
 }
