@@ -230,3 +230,19 @@ func TestServeFakeBadAddress(t *testing.T) {
 		t.Errorf("exit code %d, stderr %q; want 2 and the address", code, stderr)
 	}
 }
+
+func TestLoadConfigMasksSecretsFirst(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"JENKINS_URL": "http://j", "JENKINS_JOB": "a", "JENKINS_USER": "u", "JENKINS_TOKEN": "tok", "INPUT_BUILD-TOKEN": "bt"}
+	var masked []string
+	cfg, err := loadConfig(context.Background(), func(k string) string { return vars[k] }, func(s string) { masked = append(masked, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Token != "tok" || cfg.BuildToken != "bt" {
+		t.Errorf("config = %+v", cfg)
+	}
+	if strings.Join(masked, ",") != "tok,bt" {
+		t.Errorf("masked %q, want the token and the build token", masked)
+	}
+}
