@@ -103,7 +103,12 @@ var errConfig = errors.New("invalid settings")
 // loadConfig decodes the settings. mask is called with every secret before
 // any validation can print anything.
 func loadConfig(ctx context.Context, getenv func(string) string, mask func(string)) (*Config, error) {
-	l := lookuper(getenv)
+	return loadConfigFrom(ctx, lookuper(getenv), mask)
+}
+
+// loadConfigFrom is loadConfig reading the settings from l, which the
+// command line puts its flags in front of (cli.go withFlags).
+func loadConfigFrom(ctx context.Context, l envconfig.Lookuper, mask func(string)) (*Config, error) {
 	for _, s := range settings {
 		if s.Secret {
 			if v, ok := l.Lookup(s.Key); ok {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins/jenkinstest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 const (
 	testUser     = "alice"
@@ -67,8 +65,8 @@ func runFollow(t *testing.T, job jenkinstest.Job, settings map[string]string, ca
 	return ran{code: code, stdout: stdout.String(), stderr: stderr.String(), outputs: string(out), summary: string(sum), srv: srv}
 }
 
-// output returns the value of output name in a GITHUB_OUTPUT file.
-func output(r ran, name string) (string, bool) {
+// outputValue returns the value of output name in a GITHUB_OUTPUT file.
+func outputValue(r ran, name string) (string, bool) {
 	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `<<(\S+)\n(.*)\n`)
 	m := re.FindStringSubmatch(r.outputs)
 	if m == nil {
@@ -111,7 +109,7 @@ func TestFollowResults(t *testing.T) {
 			}
 			buildURL := r.srv.URL + "/job/team/job/deploy/1/"
 			for name, want := range map[string]string{"build-number": "1", "build-url": buildURL, "result": tc.result, "duration": "90.000", "queue-id": "1"} {
-				if got, _ := output(r, name); got != want {
+				if got, _ := outputValue(r, name); got != want {
 					t.Errorf("output %s = %q, want %q", name, got, want)
 				}
 			}
@@ -159,7 +157,7 @@ func TestFollowConsoleIsProtected(t *testing.T) {
 			t.Errorf("Jenkins text outside the protected region:\n%s", s)
 		}
 	}
-	if got, _ := output(r, "result"); got != "SUCCESS" {
+	if got, _ := outputValue(r, "result"); got != "SUCCESS" {
 		t.Errorf("result output %q", got)
 	}
 }
@@ -181,10 +179,10 @@ func TestFollowWaitStart(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
 	}
-	if got, _ := output(r, "build-number"); got != "1" {
+	if got, _ := outputValue(r, "build-number"); got != "1" {
 		t.Errorf("build-number %q", got)
 	}
-	if _, ok := output(r, "result"); ok {
+	if _, ok := outputValue(r, "result"); ok {
 		t.Error("result output set before the build finished")
 	}
 	if !strings.Contains(r.stdout, "Queued (blocked): Build #1 is already in progress") {
@@ -212,7 +210,7 @@ func TestFollowQueueFailures(t *testing.T) {
 			if r.code != exitFailure || countLines(r.stdout, "::error") != 1 || !strings.Contains(r.stdout, tc.text) {
 				t.Errorf("exit %d, want 1 and one error saying %q:\n%s", r.code, tc.text, r.stdout)
 			}
-			if got, _ := output(r, "queue-id"); got != "1" {
+			if got, _ := outputValue(r, "queue-id"); got != "1" {
 				t.Errorf("queue-id output %q", got)
 			}
 		})

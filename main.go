@@ -14,8 +14,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
-	if len(os.Args) > 1 && os.Args[1] == "demo" {
-		os.Exit(demo(ctx, e))
-	}
-	os.Exit(run(ctx, e))
+	code := cli(ctx, os.Args[1:], e)
+	stop()
+	os.Exit(code)
 }

@@ -32,12 +32,15 @@ type env struct {
 	httpClient *http.Client   // nil: a default client
 	clock      jenkins.Clock  // nil: the system clock
 	jitter     func() float64 // nil: random
+
+	flags    map[string]string            // command-line settings, in front of the environment (cli.go)
+	readFile func(string) ([]byte, error) // for --token-file and the like; nil: os.ReadFile
 }
 
 // run is the action: read the settings, trigger the job, set the outputs.
 func run(ctx context.Context, e env) int {
 	rep := newReporter(e.getenv, e.stdout, e.stderr)
-	cfg, err := loadConfig(ctx, e.getenv, rep.Mask)
+	cfg, err := loadConfigFrom(ctx, e.settingsLookuper(), rep.Mask)
 	if err == nil {
 		// One deadline for the whole step, queue time included.
 		sctx, cancel := withStepTimeout(ctx, time.Duration(cfg.Timeout), e.clockOrSystem())

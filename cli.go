@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/jenkins-trigger/jenkins-trigger/internal/version"
+	"github.com/sethvargo/go-envconfig"
+)
+
+// cli is the command line: no arguments is the action (GitHub, a plain
+// container, a CI plugin); flags mirror the settings for local use; "demo"
+// runs against an embedded fake Jenkins, and "demo --serve ADDR" keeps that
+// fake running for other tools (CI dogfooding, trying curl). It returns the
+// exit code.
+func cli(ctx context.Context, args []string, e env) int {
+	cmd, explicit := "run", false
+	if len(args) > 0 && (args[0] == "run" || args[0] == "demo") {
+		cmd, args, explicit = args[0], args[1:], true
+	}
+	fs := flag.NewFlagSet(version.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed once, below, with a hint
+	help := fs.Bool("help", false, "")
+	fs.BoolVar(help, "h", false, "")
+	showVersion := fs.Bool("version", false, "")
+	var serve string
+	flags := map[string]string{}
+	if cmd == "demo" {
+		fs.StringVar(&serve, "serve", "", "")
+	} else {
+		addSettingFlags(fs, flags, e.readFile)
+	}
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(e.stdout)
+			return exitOK
+		}
+		return usageError(e.stderr, err.Error())
+	}
+	switch {
+	case *help:
+		usage(e.stdout)
+		return exitOK
+	case *showVersion:
+		fmt.Fprintln(e.stdout, versionString())
+		return exitOK
+	case fs.NArg() > 0:
+		if !explicit && args[0] == fs.Arg(0) {
+			return usageError(e.stderr, fmt.Sprintf("unknown command %q (commands: run, demo)", fs.Arg(0)))
+		}
+		return usageError(e.stderr, fmt.Sprintf("unexpected argument %q: every setting is a flag with a value (--job NAME)", fs.Arg(0)))
+	}
+	switch cmd {
+	case "demo":
+		if serve != "" {
+			return serveFake(ctx, serve, e)
+		}
+		return demo(ctx, e)
+	default:
+		e.flags = flags
+		return run(ctx, e)
+	}
+}
+
+// addSettingFlags adds a flag for every row of the settings table, so a new
+// setting gets its flag, and its line in --help, with no code here. Secrets
+// also get --<name>-file: a value in a flag is visible in the shell history
+// and, while it runs, to every user of the machine through ps.
+func addSettingFlags(fs *flag.FlagSet, flags map[string]string, readFile func(string) ([]byte, error)) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	for _, s := range settings {
+		fs.Func(s.Input, s.Description, func(v string) error {
+			if _, dup := flags[s.Key]; dup {
+				return fmt.Errorf("--%s given twice (or with --%s-file)", s.Input, s.Input)
+			}
+			flags[s.Key] = v
+			return nil
+		})
+		if !s.Secret {
+			continue
+		}
+		fs.Func(s.Input+"-file", "", func(path string) error {
+			if _, dup := flags[s.Key]; dup {
+				return fmt.Errorf("--%s-file given twice (or with --%s)", s.Input, s.Input)
+			}
+			b, err := readFile(path)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", s.Input, err)
+			}
+			flags[s.Key] = string(b)
+			return nil
+		})
+	}
+}
+
+// withFlags puts the command-line flags in front of the environment, so that
+// the precedence is flag > input > environment > default: next already looks
+// up INPUT_* before JENKINS_* and PLUGIN_*, and envconfig applies a default
+// only when no lookup found a value. An empty flag counts as unset, like an
+// empty variable.
+func withFlags(flags map[string]string, next envconfig.Lookuper) envconfig.Lookuper {
+	return envconfig.LookuperFunc(func(key string) (string, bool) {
+		if v := strings.TrimSpace(flags[key]); v != "" {
+			return v, true
+		}
+		return next.Lookup(key)
+	})
+}
+
+// settingsLookuper is where run reads its settings from.
+func (e env) settingsLookuper() envconfig.Lookuper {
+	return withFlags(e.flags, lookuper(e.getenv))
+}
+
+func usageError(w io.Writer, msg string) int {
+	fmt.Fprintf(w, "%s: %s\nRun '%s --help' for the settings and their flags.\n", version.Name, msg, version.Name)
+	return exitConfig
+}
+
+func versionString() string {
+	return fmt.Sprintf("%s %s (commit %s, built %s, %s %s/%s)", version.Name, version.Version,
+		orUnknown(version.Commit), orUnknown(version.Date), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// usage prints --help. It is generated from the settings and outputs tables,
+// which a test keeps in step with action.yml and the README.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `%[1]s triggers a Jenkins job over the REST API and reports the queue item.
+
+Usage:
+  %[1]s [flags]               trigger the job (settings from flags, inputs or environment)
+  %[1]s demo                  trigger a job on an embedded fake Jenkins and show what it got
+  %[1]s demo --serve ADDR     run that fake Jenkins on ADDR (e.g. 127.0.0.1:8080) until interrupted
+  %[1]s --version             print the version, commit and build date
+  %[1]s --help                print this help
+
+Settings. Each is looked up in this order, and an empty value counts as unset:
+  1. the flag (--url https://ci.example.com)
+  2. the GitHub Actions input (INPUT_URL, set by the runner from "with:")
+  3. the environment variable JENKINS_<NAME> (JENKINS_URL), for other CI
+     systems and docker run; Drone and Woodpecker's PLUGIN_<NAME> also works
+  4. the default
+
+`, version.Name)
+	for _, s := range settings {
+		def := s.Default
+		switch {
+		case s.Required:
+			def = "required"
+		case def == "":
+			def = "none"
+		default:
+			def = "default " + def
+		}
+		fmt.Fprintf(w, "  --%s VALUE\n      input %s, env JENKINS_%s; %s\n      %s\n", s.Input, s.Input, s.Key, def, s.Description)
+		if s.Secret {
+			fmt.Fprintf(w, "      Secret: prefer the environment variable or --%s-file PATH, since a\n      flag's value is kept in shell history and shown by ps.\n", s.Input)
+		}
+	}
+	fmt.Fprintln(w, "\nOutputs (GitHub step outputs; elsewhere name=value lines on stdout):")
+	for _, o := range outputs {
+		fmt.Fprintf(w, "  %s\n      %s\n", o.Name, o.Description)
+	}
+	fmt.Fprintln(w, `
+Exit codes: 0 success, 1 Jenkins refused, could not be reached, or the build did not pass,
+2 invalid settings or usage, 3 the timeout expired.`)
+}
+
+// output documents one step output for --help.
+type output struct {
+	Name        string
+	Description string
+}
+
+// outputs is every output the action sets; a test checks it against
+// action.yml and the README.
+var outputs = []output{
+	{Name: "status-code", Description: "HTTP status of the trigger request (201 new queue item; 200 or 303 merged)"},
+	{Name: "queue-url", Description: "absolute URL of the queue item"},
+	{Name: "queue-id", Description: "the queue item id"},
+	{Name: "build-number", Description: "the build's number (with wait: start or true)"},
+	{Name: "build-url", Description: "the build's URL, on the configured url"},
+	{Name: "result", Description: "SUCCESS, UNSTABLE, FAILURE, ABORTED or NOT_BUILT (with wait: true)"},
+	{Name: "duration", Description: "the build's duration in seconds (with wait: true)"},
+}
