@@ -21,8 +21,7 @@ var (
 	pendingInputs = map[string]string{
 		"ca-cert": "issue 4", "insecure": "issue 4",
 	}
-	pendingOutputs = map[string]string{
-	}
+	pendingOutputs = map[string]string{}
 )
 
 // ourAction matches a step that runs this action.

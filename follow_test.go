@@ -14,7 +14,6 @@ import (
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins/jenkinstest"
 )
 
-
 const (
 	testUser     = "alice"
 	testPassword = "p4ssw0rd-not-a-token"
