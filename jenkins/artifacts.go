@@ -145,4 +145,3 @@ func (c *Client) DownloadArtifact(ctx context.Context, job JobPath, number int, 
 	}
 	return n, nil
 }
-
