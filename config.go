@@ -23,6 +23,11 @@ type Config struct {
 	Token      string `env:"TOKEN"`
 	BuildToken string `env:"BUILD_TOKEN"`
 	Parameters string `env:"PARAMETERS"`
+
+	// Results of the finished build (see results.go).
+	TestReport   boolInput `env:"TEST_REPORT, default=true"`
+	Artifacts    string    `env:"ARTIFACTS"`
+	ArtifactsDir string    `env:"ARTIFACTS_DIR, default=jenkins-artifacts"`
 }
 
 // setting documents one Config field for errors, --help and the README.
@@ -45,6 +50,9 @@ var settings = []setting{
 	{Key: "TOKEN", Description: "API token (recommended) or password of user", Secret: true},
 	{Key: "BUILD_TOKEN", Description: "the job's \"Trigger builds remotely\" authentication token", Secret: true},
 	{Key: "PARAMETERS", Description: "build parameters: one NAME=value a line, or a JSON object"},
+	{Key: "TEST_REPORT", Description: "after the finish, read the build's JUnit results and report them (true or false)", Default: "true"},
+	{Key: "ARTIFACTS", Description: "glob patterns, one a line (dist/*.tar.gz, **/report.html), of build artifacts to download"},
+	{Key: "ARTIFACTS_DIR", Description: "where downloaded artifacts go, relative to the workspace", Default: "jenkins-artifacts"},
 }
 
 func init() {
@@ -107,6 +115,9 @@ func loadConfig(ctx context.Context, getenv func(string) string, mask func(strin
 	}
 	if c.User == "" && c.Token != "" {
 		return nil, fmt.Errorf("%w: token is set but user is empty: Jenkins needs the user name that goes with the token", errConfig)
+	}
+	if err := validateResultsConfig(&c); err != nil {
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
 	}
 	return &c, nil
 }
