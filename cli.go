@@ -198,4 +198,9 @@ var outputs = []output{
 	{Name: "build-url", Description: "the build's URL, on the configured url"},
 	{Name: "result", Description: "SUCCESS, UNSTABLE, FAILURE, ABORTED or NOT_BUILT (with wait: true)"},
 	{Name: "duration", Description: "the build's duration in seconds (with wait: true)"},
+	{Name: "tests-total", Description: "tests in the build's JUnit report; empty without a report (with wait: true)"},
+	{Name: "tests-failed", Description: "failed tests; empty without a report"},
+	{Name: "tests-skipped", Description: "skipped tests; empty without a report"},
+	{Name: "artifacts", Description: "JSON array of the downloaded artifacts' paths, relative to the workspace"},
+	{Name: "description", Description: "the build's description, if any"},
 }

@@ -31,6 +31,10 @@ type Config struct {
 	Log           boolean  `env:"LOG, default=true"`
 	AllowUnstable boolean  `env:"ALLOW_UNSTABLE, default=false"`
 	CancelOnAbort boolean  `env:"CANCEL_ON_ABORT, default=true"`
+	// Results of the finished build (see results.go).
+	TestReport   boolInput `env:"TEST_REPORT, default=true"`
+	Artifacts    string    `env:"ARTIFACTS"`
+	ArtifactsDir string    `env:"ARTIFACTS_DIR, default=jenkins-artifacts"`
 }
 
 // setting documents one Config field for errors, --help and the README.
@@ -59,6 +63,9 @@ var settings = []setting{
 	{Key: "LOG", Description: "stream the build's console into the step log while waiting for the finish", Default: "true"},
 	{Key: "ALLOW_UNSTABLE", Description: "an UNSTABLE result passes the step", Default: "false"},
 	{Key: "CANCEL_ON_ABORT", Description: "when the workflow is cancelled or the step times out, cancel the queue item or stop the build", Default: "true"},
+	{Key: "TEST_REPORT", Description: "after the finish, read the build's JUnit results and report them (true or false)", Default: "true"},
+	{Key: "ARTIFACTS", Description: "glob patterns, one a line (dist/*.tar.gz, **/report.html), of build artifacts to download"},
+	{Key: "ARTIFACTS_DIR", Description: "where downloaded artifacts go, relative to the workspace", Default: "jenkins-artifacts"},
 }
 
 func init() {
@@ -132,6 +139,9 @@ func loadConfigFrom(ctx context.Context, l envconfig.Lookuper, mask func(string)
 	}
 	if c.User == "" && c.Token != "" {
 		return nil, fmt.Errorf("%w: token is set but user is empty: Jenkins needs the user name that goes with the token", errConfig)
+	}
+	if err := validateResultsConfig(&c); err != nil {
+		return nil, fmt.Errorf("%w: %v", errConfig, err)
 	}
 	return &c, nil
 }

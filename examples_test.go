@@ -168,7 +168,7 @@ func TestREADMEExamples(t *testing.T) {
 			continue // another CI system's file
 		}
 		workflows++
-		t.Run(strings.ReplaceAll(firstLine(src), " ", "_"), func(t *testing.T) {
+		t.Run(strings.ReplaceAll(blockTitle(src), " ", "_"), func(t *testing.T) {
 			checkWorkflow(t, src, inputs, outs)
 		})
 	}
@@ -248,7 +248,7 @@ func indent(s, prefix string) string {
 	return b.String()
 }
 
-func firstLine(s string) string {
+func blockTitle(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return strings.TrimPrefix(strings.TrimSpace(l), "# ")
 }

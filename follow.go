@@ -78,6 +78,7 @@ func followBuild(ctx context.Context, cfg *Config, rep *reporter, e env, client 
 
 	o := outcome{job: job, res: res}
 	code := exitOK
+	var buildErr func(failedStage string)
 	switch {
 	case err == nil && until == jenkins.UntilStarted:
 		o.status = "started"
@@ -93,7 +94,14 @@ func followBuild(ctx context.Context, cfg *Config, rep *reporter, e env, client 
 			if b.Result == jenkins.ResultUnstable {
 				hint = " (set allow-unstable: true to pass the step on UNSTABLE)"
 			}
-			rep.Errorf("Jenkins build "+b.Result, "%s #%d finished %s: %s%s", job, b.Number, b.Result, res.BuildURL, hint)
+			// Said after the test results, so that it can name the failed
+			// stage, and so that it is the last annotation.
+			buildErr = func(stage string) {
+				if stage != "" {
+					stage = "; " + stage
+				}
+				rep.Errorf("Jenkins build "+b.Result, "%s #%d finished %s: %s%s%s", job, b.Number, b.Result, res.BuildURL, stage, hint)
+			}
 		}
 	case ctx.Err() != nil:
 		code = exitFailure
@@ -124,6 +132,20 @@ func followBuild(ctx context.Context, cfg *Config, rep *reporter, e env, client 
 		return exitFailure, werr
 	}
 	rep.Summary(o.markdown())
+	if err == nil && until == jenkins.UntilFinished {
+		// Whatever the result: a failed build is when its test report
+		// matters most.
+		results, rerr := reportResults(ctx, client, rep, job, res.Build.Number, cfg)
+		if buildErr != nil {
+			buildErr(results.FailedStage)
+		}
+		if rerr != nil {
+			if errors.Is(rerr, errOutput) {
+				rep.Errorf("Outputs not written", "%v", rerr)
+			}
+			code = max(code, exitFailure)
+		}
+	}
 	return code, nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
 )
@@ -81,19 +80,6 @@ func mdEscape(s string) string {
 // would end it early.
 func mdURL(u string) string {
 	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
-}
-
-// formatDuration prints 850ms as 0.9s, 63s as 1m 3s.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		d = d.Round(time.Second)
-		return fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	d = d.Round(time.Second)
-	return fmt.Sprintf("%dh %dm %ds", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
 // Summary appends markdown to the job summary (under GitHub only, and only

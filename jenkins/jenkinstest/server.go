@@ -99,6 +99,19 @@ type BuildScript struct {
 	// EstimatedDuration is what the build JSON says; by default -1 for
 	// the first build (no history) and Duration after it.
 	EstimatedDuration time.Duration
+	// TestReport is the body of <build>/testReport/api/json (JUnit
+	// results), served as is whatever the tree asks; empty means the build
+	// published none, and the route answers 404 as Jenkins does.
+	TestReport string
+	// Stages is the body of <build>/wfapi/describe (Pipeline Stage View);
+	// empty means the plugin is not installed: 404.
+	Stages string
+	// Artifacts are the files the build archived, by relativePath
+	// ("dist/app.tar.gz"), served from <build>/artifact/<relativePath> and
+	// listed in the build's JSON.
+	Artifacts map[string]string
+	// Description is the build's description ("" for none: null).
+	Description string
 }
 
 // Job is a job of the fake Jenkins.
@@ -477,6 +490,23 @@ func (s *Server) Builds(fullName string) []BuildState {
 		out = append(out, BuildState{Number: b.number, Building: building, Result: result, Parameters: copyMap(b.params), Stopped: b.stopped})
 	}
 	return out
+}
+
+// RunBuild starts a build of the named job as if a queue item had just
+// left the queue, and returns its number (0 for an unknown job). It lets a
+// test reach a build's pages without going through a trigger.
+func (s *Server) RunBuild(fullName string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.jobs[fullName]
+	if j == nil {
+		return 0
+	}
+	it := &queueItem{id: s.nextID, job: j, params: map[string]string{}, since: s.now()}
+	s.nextID++
+	s.queue[it.id] = it
+	s.leave(it, false)
+	return it.build.number
 }
 
 // DropQueueItem makes queue item id vanish, as Jenkins does 5 minutes after
@@ -1198,9 +1228,50 @@ func (s *Server) routeBuild(w http.ResponseWriter, r *http.Request, c caller, b 
 			"fullDisplayName":   strings.ReplaceAll(b.job.FullName, "/", " » ") + " #" + strconv.Itoa(b.number),
 			"url":               s.buildURL(r, b),
 			"inProgress":        building,
-			"description":       nil,
-			"artifacts":         []any{},
+			"description":       description(b.job.Build.Description),
+			"artifacts":         artifactsJSON(b.job.Build.Artifacts),
 		})
+	case len(rest) == 3 && rest[0] == "testReport" && rest[1] == "api" && rest[2] == "json":
+		if !methodIs(w, r, http.MethodGet) {
+			return
+		}
+		if b.job.Build.TestReport == "" {
+			testReportNotFound(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		fmt.Fprint(w, b.job.Build.TestReport)
+	case len(rest) == 2 && rest[0] == "wfapi" && rest[1] == "describe":
+		if !methodIs(w, r, http.MethodGet) {
+			return
+		}
+		if b.job.Build.Stages == "" {
+			jenkinsNotFound(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		fmt.Fprint(w, b.job.Build.Stages)
+	case len(rest) >= 2 && rest[0] == "artifact":
+		if !methodIs(w, r, http.MethodGet) {
+			return
+		}
+		content, ok := b.job.Build.Artifacts[strings.Join(rest[1:], "/")]
+		if !ok {
+			jenkinsNotFound(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+		// In chunks through one buffer, so that the server side of a
+		// benchmark does not allocate the artifact's size.
+		buf := make([]byte, 32<<10)
+		for off := 0; off < len(content); {
+			n := copy(buf, content[off:])
+			if _, err := w.Write(buf[:n]); err != nil {
+				return
+			}
+			off += n
+		}
 	case len(rest) == 2 && rest[0] == "logText" && rest[1] == "progressiveText":
 		if !methodIs(w, r, http.MethodGet) {
 			return
@@ -1238,6 +1309,36 @@ func (s *Server) routeBuild(w http.ResponseWriter, r *http.Request, c caller, b 
 }
 
 // ---- responses ----
+
+func description(d string) any {
+	if d == "" {
+		return nil
+	}
+	return d
+}
+
+// artifactsJSON lists artifacts as the build JSON does, sorted by path.
+func artifactsJSON(files map[string]string) []any {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	out := make([]any, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, map[string]any{"displayPath": p[strings.LastIndex(p, "/")+1:], "fileName": p[strings.LastIndex(p, "/")+1:], "relativePath": p})
+	}
+	return out
+}
+
+// testReportNotFound is what Jenkins answers for the test report of a build
+// that published none: a 404 with a tiny meta-refresh page, not the usual
+// error page.
+func testReportNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html;charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, "<html><head><meta http-equiv='refresh' content='1;url=..'/><script id='redirect' data-redirect-url='..' src='/static/bdac80ca/scripts/redirect.js'></script></head><body style='background-color:white; color:white;'>\nNot found\n<!--\n-->\n</body></html>")
+}
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
