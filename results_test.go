@@ -18,7 +18,6 @@ import (
 	"github.com/sethvargo/go-envconfig"
 )
 
-
 const realFixtures = "jenkins/testdata/jenkins-real"
 
 func realFixture(t *testing.T, name string) string {
