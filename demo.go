@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +16,12 @@ import (
 // newcomer can see what the action does without a Jenkins server.
 func demo(ctx context.Context, e env) int {
 	const user, password = "alice", "correct-horse-battery-staple"
+	workspace, err := os.MkdirTemp("", "jenkins-trigger-demo")
+	if err != nil {
+		fmt.Fprintln(e.stderr, "demo:", err)
+		return exitFailure
+	}
+	defer os.RemoveAll(workspace)
 	srv := jenkinstest.NewServer(
 		jenkinstest.WithContextPath("/jenkins"),
 		jenkinstest.WithUser(user, password),
@@ -29,7 +37,13 @@ func demo(ctx context.Context, e env) int {
 			},
 			Pipeline: true,
 			Build: jenkinstest.BuildScript{
-				Duration: 3 * time.Second,
+				// Two tests fail: the build is UNSTABLE, which this demo
+				// allows, so the step passes and still reports them.
+				Result:     "UNSTABLE",
+				TestReport: demoTestReport,
+				Stages:     demoStages,
+				Artifacts:  map[string]string{"dist/app.tar.gz": "not really a tarball\n", "logs/deploy.log": "not downloaded\n"},
+				Duration:   3 * time.Second,
 				Log: []string{
 					"\x1b[8mha:////4Bp5mQUxZRi+wjikn6hzszZhb1EY9UkvnIH0tqqlBOy5AAAAlx+L\x1b[0m[Pipeline] stage\r\n",
 					"Deploying main...\r\n",
@@ -52,9 +66,15 @@ func demo(ctx context.Context, e env) int {
 		"JENKINS_USER":       user,
 		"JENKINS_TOKEN":      password,
 		"JENKINS_PARAMETERS": "BRANCH=main\nNOTE=a=b, c",
-		// Follow the build to its end, streaming its console.
-		"JENKINS_WAIT":          "true",
-		"JENKINS_POLL_INTERVAL": "2s",
+		// Follow the build to its end, streaming its console, then report
+		// its tests and stages and download one artifact.
+		"JENKINS_WAIT":           "true",
+		"JENKINS_POLL_INTERVAL":  "2s",
+		"JENKINS_ALLOW_UNSTABLE": "true",
+		"JENKINS_ARTIFACTS":      "dist/*.tar.gz",
+		// Where a runner would have the workspace and the job summary.
+		"GITHUB_WORKSPACE":    workspace,
+		"GITHUB_STEP_SUMMARY": filepath.Join(workspace, "step-summary.md"),
 	}
 	fmt.Fprintln(w, "Settings (as a non-GitHub CI would pass them; in a workflow they are inputs):")
 	for _, k := range sortedKeys(settings) {
@@ -70,12 +90,27 @@ func demo(ctx context.Context, e env) int {
 		stdout: w,
 		stderr: w,
 	})
-	fmt.Fprintf(w, "--- exit code %d ---\n\nWhat the fake Jenkins received:\n", code)
+	fmt.Fprintf(w, "--- exit code %d ---\n", code)
+	if md, err := os.ReadFile(settings["GITHUB_STEP_SUMMARY"]); err == nil {
+		fmt.Fprintf(w, "\nThe job summary it wrote (Markdown, shown on the workflow run's page):\n\n%s\n", md)
+	}
+	_ = filepath.WalkDir(filepath.Join(workspace, "jenkins-artifacts"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(workspace, path)
+			fmt.Fprintf(w, "Downloaded artifact: <workspace>/%s\n", rel)
+		}
+		return nil
+	})
+	fmt.Fprintf(w, "\nWhat the fake Jenkins received (paths below its context path /jenkins):\n")
 	for _, r := range srv.Requests() {
-		fmt.Fprintf(w, "  %-4s %-48s -> %d\n", r.Method, r.Path, r.Status)
+		fmt.Fprintf(w, "  %-4s %-56s -> %d\n", r.Method, r.Path, r.Status)
 	}
 	for _, q := range srv.QueueItems() {
-		fmt.Fprintf(w, "Queue item %d for %s with parameters %v\n", q.ID, q.Job, q.Parameters)
+		var ps []string
+		for _, k := range sortedKeys(q.Parameters) {
+			ps = append(ps, fmt.Sprintf("%s=%q", k, q.Parameters[k]))
+		}
+		fmt.Fprintf(w, "Queue item %d for %s with parameters %s\n", q.ID, q.Job, strings.Join(ps, " "))
 	}
 	return code
 }
@@ -88,3 +123,17 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// demoTestReport is a JUnit report as Jenkins serves it, trimmed.
+const demoTestReport = `{"_class":"hudson.tasks.junit.TestResult","duration":4.2,"failCount":2,"passCount":41,"skipCount":1,
+"suites":[{"cases":[
+ {"className":"deploy.SmokeTest","name":"healthEndpointAnswers","status":"PASSED","duration":0.3,"errorDetails":null},
+ {"className":"deploy.SmokeTest","name":"loginPageLoads","status":"REGRESSION","duration":1.1,"errorDetails":"expected status 200 but was 502\nat deploy.SmokeTest.loginPageLoads(SmokeTest.java:42)"},
+ {"className":"deploy.MigrationTest","name":"schemaIsCurrent","status":"FAILED","duration":0.8,"errorDetails":"table users has no column last_login"}
+]}]}`
+
+// demoStages is what the Pipeline Stage View plugin serves, trimmed.
+const demoStages = `{"id":"1","name":"#1","status":"UNSTABLE","durationMillis":3000,"stages":[
+ {"id":"6","name":"Build","status":"SUCCESS","startTimeMillis":0,"durationMillis":900},
+ {"id":"12","name":"Test","status":"UNSTABLE","startTimeMillis":900,"durationMillis":1500},
+ {"id":"20","name":"Deploy","status":"SUCCESS","startTimeMillis":2400,"durationMillis":600}]}`

@@ -341,3 +341,44 @@ func TestMarkdownEscape(t *testing.T) {
 		}
 	}
 }
+
+// After a failed finish the step still reports the tests and stages: the
+// failing tests as annotations, the failed stage named in the step's own
+// error (the last annotation), and the test outputs.
+func TestFollowFailedBuildReportsResults(t *testing.T) {
+	t.Parallel()
+	report, err := os.ReadFile("jenkins/testdata/jenkins-real/test-report-pipeline-failure-jenkins2.541.3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := os.ReadFile("jenkins/testdata/jenkins-real/wfapi-describe-failed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := jenkinstest.Job{FullName: "app", Pipeline: true, Build: jenkinstest.BuildScript{
+		Duration: 5 * time.Second, Result: "FAILURE", TestReport: string(report), Stages: string(stages),
+	}}
+	r := runFollow(t, job, nil, 0)
+	if r.code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitFailure, r.stdout)
+	}
+	var errs []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "::error") {
+			errs = append(errs, line)
+		}
+	}
+	if len(errs) < 2 {
+		t.Fatalf("want test annotations and the build's error, got:\n%s", r.stdout)
+	}
+	last := errs[len(errs)-1]
+	if !strings.Contains(last, "FAILURE") || !strings.Contains(last, "stage") {
+		t.Errorf("the last annotation %q should be the build's failure naming the failed stage", last)
+	}
+	if v, ok := outputValue(r, "tests-failed"); !ok || v == "" || v == "0" {
+		t.Errorf("tests-failed = %q, %v; want the report's failure count", v, ok)
+	}
+	if !strings.Contains(r.summary, "Pipeline stages") || !strings.Contains(r.summary, "Test results") {
+		t.Errorf("summary lacks the test and stage sections:\n%s", r.summary)
+	}
+}

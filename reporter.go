@@ -72,7 +72,7 @@ func (r *reporter) Noticef(format string, args ...any) {
 		r.gha.Noticef(format, args...)
 		return
 	}
-	fmt.Fprintf(r.log, "notice: "+format+"\n", args...)
+	r.plain("notice: ", fmt.Sprintf(format, args...))
 }
 
 func (r *reporter) Warningf(format string, args ...any) {
@@ -80,7 +80,7 @@ func (r *reporter) Warningf(format string, args ...any) {
 		r.gha.Warningf(format, args...)
 		return
 	}
-	fmt.Fprintf(r.log, "warning: "+format+"\n", args...)
+	r.plain("warning: ", fmt.Sprintf(format, args...))
 }
 
 // Errorf reports an error as one annotation.
@@ -89,7 +89,7 @@ func (r *reporter) Errorf(title, format string, args ...any) {
 		r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf(format, args...)
 		return
 	}
-	fmt.Fprintf(r.log, "error: %s: "+format+"\n", append([]any{title}, args...)...)
+	r.plain("error: "+title+": ", fmt.Sprintf(format, args...))
 }
 
 // SetOutput sets a step output. Values come only from parsed data, but the
@@ -131,3 +131,10 @@ func (r *reporter) setGitHubOutput(name, value string) (err error) {
 
 // errOutput is returned when outputs could not be written.
 var errOutput = errors.New("cannot write outputs")
+
+// plain prints an annotation outside GitHub: prefix, then the message with
+// its continuation lines indented so they read as one entry.
+func (r *reporter) plain(prefix, msg string) {
+	msg = strings.ReplaceAll(strings.TrimRight(msg, "\r\n"), "\r\n", "\n")
+	fmt.Fprintln(r.log, prefix+strings.ReplaceAll(msg, "\n", "\n    "))
+}

@@ -260,7 +260,7 @@ func setMultilineOutput(rep *reporter, name, value string) error {
 // there is no summary, and the annotations and log say what matters.
 func writeSummary(rep *reporter, md string) error {
 	file := rep.getenv("GITHUB_STEP_SUMMARY")
-	if md == "" || !rep.github || file == "" {
+	if md == "" || file == "" {
 		return nil
 	}
 	return appendFile(file, md)

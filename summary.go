@@ -82,11 +82,11 @@ func mdURL(u string) string {
 	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
 }
 
-// Summary appends markdown to the job summary (under GitHub only, and only
-// when the runner gave a summary file).
+// Summary appends markdown to the job summary file, when there is one
+// (GITHUB_STEP_SUMMARY; other CI systems may set it too). A file that cannot
+// be written is a warning: the summary never fails a step.
 func (r *reporter) Summary(markdown string) {
-	if !r.github || r.getenv("GITHUB_STEP_SUMMARY") == "" {
-		return
+	if err := writeSummary(r, markdown+"\n"); err != nil {
+		r.Warningf("Could not write the job summary: %v", err)
 	}
-	r.gha.AddStepSummary(markdown)
 }
