@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/sethvargo/go-envconfig"
@@ -32,9 +33,9 @@ type Config struct {
 	AllowUnstable boolean  `env:"ALLOW_UNSTABLE, default=false"`
 	CancelOnAbort boolean  `env:"CANCEL_ON_ABORT, default=true"`
 	// Results of the finished build (see results.go).
-	TestReport   boolInput `env:"TEST_REPORT, default=true"`
-	Artifacts    string    `env:"ARTIFACTS"`
-	ArtifactsDir string    `env:"ARTIFACTS_DIR, default=jenkins-artifacts"`
+	TestReport   boolean `env:"TEST_REPORT, default=true"`
+	Artifacts    string  `env:"ARTIFACTS"`
+	ArtifactsDir string  `env:"ARTIFACTS_DIR, default=jenkins-artifacts"`
 }
 
 // setting documents one Config field for errors, --help and the README.
@@ -113,6 +114,24 @@ func loadConfig(ctx context.Context, getenv func(string) string, mask func(strin
 	return loadConfigFrom(ctx, lookuper(getenv), mask)
 }
 
+// inputNamesInError rewrites envconfig's "FieldName: problem" into
+// "input-name: problem": a user knows the input, not the Go field.
+func inputNamesInError(err error) string {
+	msg := err.Error()
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		if key == "" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(msg, f.Name+": "); ok {
+			return inputName(key) + ": " + rest
+		}
+	}
+	return msg
+}
+
 // loadConfigFrom is loadConfig reading the settings from l, which the
 // command line puts its flags in front of (cli.go withFlags).
 func loadConfigFrom(ctx context.Context, l envconfig.Lookuper, mask func(string)) (*Config, error) {
@@ -132,7 +151,7 @@ func loadConfigFrom(ctx context.Context, l envconfig.Lookuper, mask func(string)
 				}
 			}
 		}
-		return nil, fmt.Errorf("%w: %v", errConfig, err)
+		return nil, fmt.Errorf("%w: %s", errConfig, inputNamesInError(err))
 	}
 	if c.User != "" && c.Token == "" {
 		return nil, fmt.Errorf("%w: user %q is set but token is empty: give the user's API token (or password) in the token input", errConfig, c.User)

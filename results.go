@@ -48,23 +48,6 @@ func validateResultsConfig(c *Config) error {
 	return nil
 }
 
-// boolInput is a true/false input, spelled as the runner's own
-// getBooleanInput accepts it, with an error that names the input.
-type boolInput bool
-
-// EnvDecode implements envconfig.Decoder.
-func (b *boolInput) EnvDecode(val string) error {
-	switch val {
-	case "true", "True", "TRUE":
-		*b = true
-	case "false", "False", "FALSE":
-		*b = false
-	default:
-		return fmt.Errorf("test-report must be true or false, not %s", strconv.QuoteToASCII(oneLine(val, 40)))
-	}
-	return nil
-}
-
 // resultsOutputs is what reportResults learned about a finished build.
 type resultsOutputs struct {
 	// Report is nil when the build published no tests, when test-report is

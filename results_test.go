@@ -441,7 +441,7 @@ func TestResultsConfig(t *testing.T) {
 		{"artifacts-dir outside the workspace", map[string]string{"INPUT_ARTIFACTS-DIR": "../x"}, nil, "artifacts-dir"},
 		{"absolute artifacts-dir", map[string]string{"INPUT_ARTIFACTS-DIR": "/tmp/x"}, nil, "artifacts-dir"},
 		{"bad pattern", map[string]string{"INPUT_ARTIFACTS": "ok\n/abs/*"}, nil, "line 2"},
-		{"bad boolean", map[string]string{"INPUT_TEST-REPORT": "maybe"}, nil, "test-report must be true or false"},
+		{"bad boolean", map[string]string{"INPUT_TEST-REPORT": "maybe"}, nil, "test-report: \"maybe\" is not true or false"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
