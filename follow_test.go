@@ -124,7 +124,7 @@ func TestFollowResults(t *testing.T) {
 					t.Errorf("the error names neither the result nor the build URL:\n%s", r.stdout)
 				}
 			}
-			if !strings.Contains(r.summary, "| team/deploy | [#1]("+buildURL+") |") || !strings.Contains(r.summary, mdEscape(tc.result)) {
+			if !strings.Contains(r.summary, "| team/deploy | [#1]("+buildURL+") |") || !strings.Contains(r.summary, mdCell(tc.result)) {
 				t.Errorf("summary:\n%s", r.summary)
 			}
 		})
@@ -331,13 +331,13 @@ func TestMarkdownEscape(t *testing.T) {
 	cases := map[string]string{
 		"team/deploy":                   "team/deploy",
 		"a|b":                           `a\|b`,
-		"[x](https://evil.example)":     `\[x\]\(https\://evil\.example\)`,
+		"[x](https://evil.example)":     `\[x\]\(https\://evil.example\)`,
 		"<img src=x onerror=alert(1)>":  `&lt;img src=x onerror=alert\(1\)&gt;`,
 		"**bold** _it_ `code`\nnewline": "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` newline",
 	}
 	for in, want := range cases {
-		if got := mdEscape(in); got != want {
-			t.Errorf("mdEscape(%q) = %q, want %q", in, got, want)
+		if got := mdCell(in); got != want {
+			t.Errorf("mdCell(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

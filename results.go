@@ -408,8 +408,8 @@ func firstLine(s string) string {
 
 // mdCell makes Jenkins text safe inside a Markdown table cell or list item:
 // one line, at most maxMarkdownCellRunes, with HTML, table pipes and inline
-// Markdown (code, emphasis, links, math, mentions, issue references)
-// escaped, so that it shows as the text it is.
+// Markdown (code, emphasis, links, math, mentions, issue references, emoji
+// shortcodes) escaped, so that it shows as the text it is.
 func mdCell(s string) string {
 	s = oneLine(s, maxMarkdownCellRunes)
 	var b strings.Builder
@@ -421,7 +421,7 @@ func mdCell(s string) string {
 			b.WriteString("&lt;")
 		case '>':
 			b.WriteString("&gt;")
-		case '|', '\\', '`', '*', '_', '[', ']', '~', '$', '@', '#', '!', '{', '}':
+		case '|', '\\', '`', '*', '_', '[', ']', '(', ')', '~', '$', '@', '#', '!', '{', '}', ':':
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:

@@ -28,14 +28,14 @@ func (o outcome) markdown() string {
 	}
 	switch {
 	case o.result != "":
-		result = resultIcon(o.result) + " " + mdEscape(o.result)
+		result = resultIcon(o.result) + " " + mdCell(o.result)
 	case o.status != "":
-		result = mdEscape(o.status)
+		result = mdCell(o.status)
 	}
 	if o.res != nil && o.res.Build != nil && o.res.Build.Finished() {
 		dur = formatDuration(o.res.Build.Duration)
 	}
-	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdEscape(o.job.String()), build, result, dur, wait)
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(o.job.String()), build, result, dur, wait)
 	return b.String()
 }
 
@@ -49,31 +49,6 @@ func resultIcon(r string) string {
 		return "⏹️"
 	}
 	return "❌"
-}
-
-// mdEscape makes text literal in a Markdown table cell: punctuation that
-// Markdown or a table gives meaning to is backslash-escaped, HTML is
-// neutralised, and line breaks become spaces.
-func mdEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '&':
-			b.WriteString("&amp;")
-		case strings.ContainsRune("\\`*_{}[]()#+-.!|~:@", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // mdURL keeps a link destination in one piece: parentheses and spaces
