@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -105,6 +106,11 @@ func lookuper(getenv func(string) string) envconfig.Lookuper {
 	})
 }
 
+// minPollInterval bounds poll-interval from below: polling starts fast
+// anyway, and a tiny maximum would turn every waiting step into a load test
+// of Jenkins.
+const minPollInterval = time.Second
+
 // errConfig marks errors in the settings, which exit with code 2.
 var errConfig = errors.New("invalid settings")
 
@@ -158,6 +164,9 @@ func loadConfigFrom(ctx context.Context, l envconfig.Lookuper, mask func(string)
 	}
 	if c.User == "" && c.Token != "" {
 		return nil, fmt.Errorf("%w: token is set but user is empty: Jenkins needs the user name that goes with the token", errConfig)
+	}
+	if time.Duration(c.PollInterval) < minPollInterval {
+		return nil, fmt.Errorf("%w: poll-interval: %s is too short: at least %s, so that a waiting step stays cheap for Jenkins", errConfig, time.Duration(c.PollInterval), minPollInterval)
 	}
 	if err := validateResultsConfig(&c); err != nil {
 		return nil, fmt.Errorf("%w: %v", errConfig, err)

@@ -25,7 +25,7 @@ func (w *waitMode) EnvDecode(v string) error {
 	case "true", "finish", "finished":
 		*w = waitFinish
 	default:
-		return fmt.Errorf("wait: %q is not one of false, start, true (or finish)", v)
+		return fmt.Errorf("%q is not one of false, start, true (or finish)", v)
 	}
 	return nil
 }

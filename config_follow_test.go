@@ -55,6 +55,8 @@ func TestFollowSettingsInvalid(t *testing.T) {
 		{"JENKINS_POLL_INTERVAL", "soon", "45s, 30m or 2h"},
 		{"INPUT_LOG", "sometimes", "not true or false"},
 		{"INPUT_ALLOW-UNSTABLE", "yep", "not true or false"},
+		{"INPUT_POLL-INTERVAL", "1ms", "poll-interval: 1ms is too short"},
+		{"INPUT_WAIT", "yes", `wait: "yes" is not one of`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

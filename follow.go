@@ -94,8 +94,9 @@ func followBuild(ctx context.Context, cfg *Config, rep *reporter, e env, client 
 			if b.Result == jenkins.ResultUnstable {
 				hint = " (set allow-unstable: true to pass the step on UNSTABLE)"
 			}
-			// Said after the test results, so that it can name the failed
-			// stage, and so that it is the last annotation.
+			// Said by reportResults once it knows the failed stage, before
+			// the failing tests, so that it is among the 10 error
+			// annotations GitHub shows.
 			buildErr = func(stage string) {
 				if stage != "" {
 					stage = "; " + stage
@@ -135,9 +136,15 @@ func followBuild(ctx context.Context, cfg *Config, rep *reporter, e env, client 
 	if err == nil && until == jenkins.UntilFinished {
 		// Whatever the result: a failed build is when its test report
 		// matters most.
-		results, rerr := reportResults(ctx, client, rep, job, res.Build.Number, cfg)
-		if buildErr != nil {
-			buildErr(results.FailedStage)
+		_, rerr := reportResults(ctx, client, rep, job, res.Build.Number, cfg, buildErr)
+		if ctx.Err() != nil {
+			// The build is over; only reading its results was cut short.
+			if errors.Is(context.Cause(ctx), errStepTimeout) {
+				rep.Errorf("Timed out", "The timeout (%s) expired while reading the results of %s #%d, which finished %s: %s", time.Duration(cfg.Timeout), job, res.Build.Number, res.Build.Result, res.BuildURL)
+				return exitTimeout, nil
+			}
+			rep.Errorf("Cancelled", "The workflow was cancelled while reading the results of %s #%d, which finished %s: %s", job, res.Build.Number, res.Build.Result, res.BuildURL)
+			return max(code, exitFailure), nil
 		}
 		if rerr != nil {
 			if errors.Is(rerr, errOutput) {

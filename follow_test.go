@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -344,13 +345,16 @@ func TestMarkdownEscape(t *testing.T) {
 
 // After a failed finish the step still reports the tests and stages: the
 // failing tests as annotations, the failed stage named in the step's own
-// error (the last annotation), and the test outputs.
+// error (the first annotation, so that it is among the 10 GitHub shows), and
+// the test outputs.
 func TestFollowFailedBuildReportsResults(t *testing.T) {
 	t.Parallel()
-	report, err := os.ReadFile("jenkins/testdata/jenkins-real/test-report-pipeline-failure-jenkins2.541.3.json")
-	if err != nil {
-		t.Fatal(err)
+	// Twelve failures: more than the 10 error annotations GitHub shows.
+	var cases []string
+	for i := range 12 {
+		cases = append(cases, fmt.Sprintf(`{"className":"app.T","name":"case%02d","status":"FAILED","errorDetails":"boom %d","duration":0.1}`, i, i))
 	}
+	report := []byte(`{"failCount":12,"passCount":3,"skipCount":0,"suites":[{"cases":[` + strings.Join(cases, ",") + `]}]}`)
 	stages, err := os.ReadFile("jenkins/testdata/jenkins-real/wfapi-describe-failed.json")
 	if err != nil {
 		t.Fatal(err)
@@ -371,9 +375,12 @@ func TestFollowFailedBuildReportsResults(t *testing.T) {
 	if len(errs) < 2 {
 		t.Fatalf("want test annotations and the build's error, got:\n%s", r.stdout)
 	}
-	last := errs[len(errs)-1]
-	if !strings.Contains(last, "FAILURE") || !strings.Contains(last, "stage") {
-		t.Errorf("the last annotation %q should be the build's failure naming the failed stage", last)
+	first := errs[0]
+	if !strings.Contains(first, "FAILURE") || !strings.Contains(first, "stage") {
+		t.Errorf("the first annotation %q should be the build's failure naming the failed stage (GitHub shows only 10)", first)
+	}
+	if len(errs) > 10 {
+		t.Errorf("%d error annotations; GitHub shows 10 per step", len(errs))
 	}
 	if v, ok := outputValue(r, "tests-failed"); !ok || v == "" || v == "0" {
 		t.Errorf("tests-failed = %q, %v; want the report's failure count", v, ok)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -50,21 +51,32 @@ func (r *reporter) Mask(s string) {
 	r.gha.AddMask(s)
 }
 
-// Infof prints a log line. Under GitHub a line that starts with "::" would
-// be run as a workflow command, and log lines quote Jenkins' text and the
-// inputs: such lines are indented so the runner prints them instead.
+// Infof prints a log line. Log lines quote Jenkins' text (queue reasons,
+// artifact names) and the inputs, and under GitHub a line that the runner
+// reads as a workflow command would be run: see defuseCommands.
 func (r *reporter) Infof(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if r.github {
-		lines := strings.Split(msg, "\n")
-		for i, l := range lines {
-			if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") {
-				lines[i] = "  " + strings.TrimLeft(l, " \t")
-			}
-		}
-		msg = strings.Join(lines, "\n")
+		msg = defuseCommands(msg)
 	}
 	fmt.Fprintln(r.log, msg)
+}
+
+// defuseCommands keeps text from being read as a workflow command by the
+// runner, which takes a line as a command when, after leading white space,
+// it starts with "::", and (the legacy form) when it contains "##[" anywhere.
+// Such lines get a visible "» " in front; "##[" gets a zero-width space
+// between its two "#", which the eye does not see and the runner does.
+func defuseCommands(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		l = strings.ReplaceAll(l, "##[", "#\u200b#[")
+		if strings.HasPrefix(strings.TrimLeftFunc(l, unicode.IsSpace), "::") {
+			l = "» " + strings.TrimLeftFunc(l, unicode.IsSpace)
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (r *reporter) Noticef(format string, args ...any) {

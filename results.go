@@ -39,8 +39,11 @@ var errArtifacts = errors.New("artifacts not downloaded")
 // validateResultsConfig checks the results settings, so that a typo fails
 // before anything is triggered.
 func validateResultsConfig(c *Config) error {
-	if !filepath.IsLocal(c.ArtifactsDir) {
-		return fmt.Errorf("artifacts-dir %q must be a relative path inside the workspace, without ..", c.ArtifactsDir)
+	if !filepath.IsLocal(c.ArtifactsDir) || filepath.Clean(c.ArtifactsDir) == "." {
+		return fmt.Errorf("artifacts-dir %q must be a folder inside the workspace (a relative path, not the workspace itself, without ..)", c.ArtifactsDir)
+	}
+	if err := artifacts.CheckPath(filepath.ToSlash(filepath.Clean(c.ArtifactsDir))); err != nil {
+		return fmt.Errorf("artifacts-dir: %w", err)
 	}
 	if _, err := artifacts.ParsePatterns(c.Artifacts); err != nil {
 		return fmt.Errorf("artifacts: %w", err)
@@ -80,7 +83,12 @@ type resultsOutputs struct {
 // never an error: it must not fail a step whose build passed. The error it
 // returns is for what the user asked for and did not get: artifacts not
 // downloaded (errArtifacts) or outputs not written (errOutput).
-func reportResults(ctx context.Context, client *jenkins.Client, rep *reporter, job jenkins.JobPath, number int, cfg *Config) (resultsOutputs, error) {
+//
+// buildFailed, when not nil, reports the failed build: it is called with
+// the failed stage's description before any test is annotated, so that the
+// build's own error is among the 10 error annotations GitHub shows for a
+// step (and the tests then get one fewer).
+func reportResults(ctx context.Context, client *jenkins.Client, rep *reporter, job jenkins.JobPath, number int, cfg *Config, buildFailed func(failedStage string)) (resultsOutputs, error) {
 	var out resultsOutputs
 	build := fmt.Sprintf("%s #%d", job, number)
 	if cfg.TestReport {
@@ -113,7 +121,12 @@ func reportResults(ctx context.Context, client *jenkins.Client, rep *reporter, j
 		out.Artifacts, artErr = downloadArtifacts(ctx, client, rep, job, number, cfg, rec.Artifacts)
 	}
 
-	for _, a := range testAnnotations(out.Report) {
+	annotations := testAnnotations(out.Report)
+	if buildFailed != nil {
+		buildFailed(out.FailedStage)
+		annotations = annotations[:min(len(annotations), maxAnnotatedFailures-1)]
+	}
+	for _, a := range annotations {
 		rep.Errorf(a.title, "%s", a.message)
 	}
 	out.Summary = renderSummary(out.Report, out.Stages, out.Artifacts)
@@ -150,7 +163,7 @@ func downloadArtifacts(ctx context.Context, client *jenkins.Client, rep *reporte
 	if workspace == "" {
 		workspace = "."
 	}
-	dir, err := artifacts.OpenDir(filepath.Join(workspace, cfg.ArtifactsDir))
+	dir, err := artifacts.OpenDir(workspace, filepath.ToSlash(filepath.Clean(cfg.ArtifactsDir)))
 	if err != nil {
 		err = fmt.Errorf("%w: artifacts-dir: %v", errArtifacts, err)
 		rep.Errorf("Artifacts not downloaded", "%s", err)
@@ -235,7 +248,9 @@ func setMultilineOutput(rep *reporter, name, value string) error {
 	if rep.github && rep.getenv("GITHUB_OUTPUT") != "" {
 		return appendFile(rep.getenv("GITHUB_OUTPUT"), text)
 	}
-	_, err := io.WriteString(rep.out, text)
+	// Outside GitHub: still one name=value line, the value quoted with Go
+	// (JSON-like) escapes, so that a line break cannot start another line.
+	_, err := fmt.Fprintf(rep.out, "%s=%s\n", name, strconv.Quote(value))
 	return err
 }
 
@@ -437,6 +452,9 @@ func oneLine(s string, max int) string {
 	var b strings.Builder
 	space := false
 	for _, r := range s {
+		if isBidiControl(r) {
+			continue
+		}
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			space = b.Len() > 0
 			continue
@@ -455,10 +473,10 @@ func oneLine(s string, max int) string {
 func printable(s string) string {
 	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\r\n", "\n"), "\uFFFD")
 	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
+		if isBidiControl(r) || (unicode.IsControl(r) && r != '\n' && r != '\t') {
+			return -1
 		}
-		return -1
+		return r
 	}, strings.TrimSpace(s))
 }
 
@@ -474,4 +492,11 @@ func truncateRunes(s string, max int) string {
 		n++
 	}
 	return s
+}
+
+// isBidiControl reports the invisible characters that reorder the text
+// around them (U+202A–U+202E, U+2066–U+2069): in a test name or an error
+// from Jenkins they can make the summary show something else than it says.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }

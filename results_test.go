@@ -85,7 +85,7 @@ func (r resultsRun) run(t *testing.T) resultsRunResult {
 	if cfg.ArtifactsDir == "" {
 		cfg.ArtifactsDir = "jenkins-artifacts"
 	}
-	out, err := reportResults(context.Background(), client, rep, jenkins.JobPath{"team", "app"}, n, &cfg)
+	out, err := reportResults(context.Background(), client, rep, jenkins.JobPath{"team", "app"}, n, &cfg, nil)
 	res := resultsRunResult{out: out, err: err, stdout: stdout.String(), workspace: ws, srv: srv}
 	b, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
 	res.summary = string(b)
@@ -507,5 +507,15 @@ func TestActionYAMLMatchesSettings(t *testing.T) {
 	}
 	if !c.TestReport || c.ArtifactsDir != "jenkins-artifacts" {
 		t.Errorf("envconfig defaults: %+v", c)
+	}
+}
+
+func TestBidiControlsRemoved(t *testing.T) {
+	t.Parallel()
+	in := "safe\u202Etxt.exe\u2066x\u2069"
+	for name, got := range map[string]string{"oneLine": oneLine(in, 100), "printable": printable(in), "mdCell": mdCell(in)} {
+		if strings.ContainsAny(got, "\u202E\u2066\u2069") {
+			t.Errorf("%s kept a bidi control: %q", name, got)
+		}
 	}
 }

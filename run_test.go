@@ -427,3 +427,20 @@ func TestRunKeepsParameterValuesAsWritten(t *testing.T) {
 		t.Errorf("NOTE = %q, want the trailing spaces kept", got)
 	}
 }
+
+func TestDefuseCommands(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"Queued (blocked): waiting":                 "Queued (blocked): waiting",
+		"Blocked by ‘x’ ##[stop-commands]zz":        "Blocked by ‘x’ #\u200b#[stop-commands]zz",
+		"::add-mask::x":                             "» ::add-mask::x",
+		"  \t::warning::x":                          "» ::warning::x",
+		"first\n::set-output name=a::b\n##[error]x": "first\n» ::set-output name=a::b\n#\u200b#[error]x",
+		"a :: b": "a :: b",
+	}
+	for in, want := range cases {
+		if got := defuseCommands(in); got != want {
+			t.Errorf("defuseCommands(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

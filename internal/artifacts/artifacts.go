@@ -114,7 +114,12 @@ func matchElems(pat, name []string) bool {
 // archived less than expected).
 func Select(patterns []Pattern, paths []string) (selected []string, unmatched []Pattern) {
 	hit := make([]bool, len(patterns))
+	seen := make(map[string]bool, len(paths))
 	for _, p := range paths {
+		if seen[p] {
+			continue // Jenkins lists a path once; a repeat is not a second file
+		}
+		seen[p] = true
 		chosen := false
 		for i, pat := range patterns {
 			if pat.Match(p) {
@@ -163,6 +168,10 @@ func CheckPath(rel string) error {
 		case "", ".":
 			return fmt.Errorf("%w %q: has an empty or \".\" element", ErrUnsafePath, rel)
 		}
+		if strings.EqualFold(e, ".git") {
+			// A file there (hooks, config) would run code in later steps.
+			return fmt.Errorf("%w %q: writes into a .git directory", ErrUnsafePath, rel)
+		}
 	}
 	return nil
 }
@@ -175,12 +184,30 @@ type Dir struct {
 	root *os.Root
 }
 
-// OpenDir creates path (and its parents) when needed and opens it.
-func OpenDir(path string) (*Dir, error) {
-	if err := os.MkdirAll(path, 0o755); err != nil {
+// OpenDir opens the directory rel below workspace, creating it (and the
+// directories above it) when needed. rel must pass CheckPath, and no part
+// of it may be a symbolic link: a checked-out repository can contain one
+// (jenkins-artifacts -> /), and downloads must stay in the workspace.
+func OpenDir(workspace, rel string) (*Dir, error) {
+	if err := CheckPath(rel); err != nil {
 		return nil, err
 	}
-	r, err := os.OpenRoot(path)
+	if err := os.MkdirAll(workspace, 0o755); err != nil {
+		return nil, err
+	}
+	ws, err := os.OpenRoot(workspace)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Close()
+	w := &Dir{root: ws}
+	parts := strings.Split(rel, "/")
+	for i := range parts {
+		if err := w.ensureDir(rel, strings.Join(parts[:i+1], "/")); err != nil {
+			return nil, err
+		}
+	}
+	r, err := ws.OpenRoot(rel)
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func write(s string) func(io.Writer) error {
 func TestDirWrite(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
-	d, err := OpenDir(filepath.Join(base, "jenkins-artifacts"))
+	d, err := OpenDir(base, "jenkins-artifacts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestDirWrite(t *testing.T) {
 func TestDirWriteFailedDownloadLeavesNothing(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "a")
-	d, err := OpenDir(dir)
+	d, err := OpenDir(filepath.Dir(dir), filepath.Base(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestDirWriteRefusesEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(base, "artifacts")
-	d, err := OpenDir(dir)
+	d, err := OpenDir(filepath.Dir(dir), filepath.Base(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,5 +193,39 @@ func TestCheckPath(t *testing.T) {
 		if err := CheckPath(ok); err != nil {
 			t.Errorf("CheckPath(%q) = %v", ok, err)
 		}
+	}
+}
+
+// A checked-out repository may carry a symbolic link where artifacts-dir
+// (or a folder above it) should be: downloads must not follow it.
+func TestOpenDirRefusesSymlinkedDir(t *testing.T) {
+	t.Parallel()
+	ws, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(ws, "jenkins-artifacts")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(ws, "out")); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"jenkins-artifacts", "out/sub"} {
+		if d, err := OpenDir(ws, rel); err == nil {
+			d.Close()
+			t.Errorf("OpenDir(ws, %q) followed a symbolic link out of the workspace", rel)
+		}
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("something was created outside the workspace: %v", entries)
+	}
+}
+
+func TestCheckPathRefusesGitDirectories(t *testing.T) {
+	t.Parallel()
+	for _, rel := range []string{".git/hooks/post-checkout", "sub/.GIT/config", ".git"} {
+		if err := CheckPath(rel); err == nil {
+			t.Errorf("CheckPath(%q) = nil, want a refusal", rel)
+		}
+	}
+	if err := CheckPath("docs/.github/x"); err != nil {
+		t.Errorf("CheckPath refused a harmless .github path: %v", err)
 	}
 }
