@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +36,9 @@ type Client struct {
 	timeout   time.Duration
 	onSecret  func(string)
 	logf      func(format string, args ...any)
+	backoff   Backoff
+	// sleep waits between retries; tests replace it to wait for nothing.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu         sync.Mutex
 	crumb      *Crumb // nil until fetched
@@ -138,6 +143,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent: DefaultUserAgent,
 		timeout:   DefaultRequestTimeout,
 		logf:      func(string, ...any) {},
+		backoff:   DefaultBackoff,
+		sleep:     sleep,
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -271,19 +278,69 @@ type request struct {
 
 // do sends one request with the client's credentials, User-Agent and
 // cookies. It returns the response for every status; the caller decides
-// which are errors (see checkResponse). Transport errors come back as
-// *url.Error with the URL redacted.
+// which are errors (see newError). Transport errors come back as *url.Error
+// with the URL redacted.
+//
+// GETs are idempotent, so do repeats them, with the client's Backoff and
+// within ctx's deadline, when they fail in a way that may pass: a refused,
+// reset or dropped connection, a read timeout, or an answer 429, 502, 503
+// or 504 (honouring Retry-After). Each retry is logged once. When the
+// retries run out, the last answer is returned as it came, or the last
+// error with the number of attempts. Every GET of the client (crumb, queue
+// item, build, console) goes through here, so all of them get retries.
+//
+// Other methods are sent once, except when the client could not even get a
+// connection: then the request provably never left, and it is repeated like
+// a GET (see post for what else is safe to repeat for a POST).
 func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
+	idempotent := r.method == http.MethodGet || r.method == http.MethodHead
+	for attempt := 1; ; attempt++ {
+		resp, err := c.send(ctx, r)
+		var retryAfter time.Duration
+		switch {
+		case err != nil:
+			if !transientError(ctx, err) || (!idempotent && !requestNotSent(err)) {
+				return nil, giveUp(err, attempt)
+			}
+		case idempotent && transientStatus(resp.StatusCode):
+			retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		default:
+			return resp, nil
+		}
+		wait, ok := c.retryWait(ctx, attempt, retryAfter)
+		if !ok {
+			if err != nil {
+				return nil, giveUp(err, attempt)
+			}
+			return resp, nil
+		}
+		c.logRetry(r.method, redactURL(r.url), retryReason(resp, err), attempt, wait)
+		if resp != nil {
+			drain(resp)
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return nil, giveUp(&url.Error{Op: methodName(r.method), URL: redactURL(r.url), Err: serr}, attempt)
+		}
+	}
+}
+
+// send sends one request, once.
+func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	var body io.Reader
 	encoded := ""
 	if r.form != nil {
 		encoded = r.form.Encode()
 		body = strings.NewReader(encoded)
 	}
+	parent := ctx
 	cancel := context.CancelFunc(func() {})
 	if !r.stream && c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
+	var gotConn atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+	})
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
 		cancel()
@@ -308,12 +365,21 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	if err != nil {
 		cancel()
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			if parent.Err() == nil && errors.Is(ctxErr, context.DeadlineExceeded) {
+				ctxErr = fmt.Errorf("no answer within the request timeout of %s: %w", c.timeout, ctxErr)
+			}
+			if !gotConn.Load() {
+				ctxErr = &notSentError{ctxErr}
+			}
 			// Keep the context's error visible to errors.Is while still naming the URL.
 			return nil, &url.Error{Op: methodName(r.method), URL: redactURL(r.url), Err: ctxErr}
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = redactURL(r.url)
+			if !gotConn.Load() && !requestNotSent(ue) {
+				ue.Err = &notSentError{ue.Err}
+			}
 			return nil, ue
 		}
 		return nil, &url.Error{Op: methodName(r.method), URL: redactURL(r.url), Err: err}

@@ -8,6 +8,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -63,7 +64,32 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(")")
 	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 && e.Location != "" {
+		b.WriteString(". ")
+		b.WriteString(redirectHint(e.URL, e.Location))
+	}
 	return b.String()
+}
+
+// redirectHint explains a redirect the client did not follow. from is the
+// (redacted) request URL, loc the Location header.
+func redirectHint(from, loc string) string {
+	f, err := url.Parse(from)
+	if err != nil {
+		return ""
+	}
+	l, err := f.Parse(strings.TrimSpace(loc))
+	if err != nil {
+		return fmt.Sprintf("Jenkins redirects to an invalid URL %q", cleanText(loc, 200))
+	}
+	to := redactURL(l)
+	switch {
+	case f.Scheme == "http" && l.Scheme == "https" && strings.EqualFold(f.Hostname(), l.Hostname()):
+		return fmt.Sprintf("Jenkins redirects http:// to https:// (%s): set url to the https:// address of Jenkins", to)
+	case !strings.EqualFold(f.Host, l.Host) || f.Scheme != l.Scheme:
+		return fmt.Sprintf("Jenkins redirects to another host (%s), which the client does not follow with your credentials: if that is the right address, set url to it", to)
+	}
+	return fmt.Sprintf("Jenkins redirects to %s: a proxy or single sign-on page may be in the way, or url is not the Jenkins root URL", to)
 }
 
 // Is lets errors.Is match the sentinel errors by status.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // TriggerOptions are the optional parts of a trigger.
@@ -47,6 +48,10 @@ type Queued struct {
 	Endpoint string
 	// Requests counts the HTTP requests the trigger made, crumb included.
 	Requests int
+	// Recovered is true when Jenkins' answer to the trigger was lost (a
+	// dropped connection, a timeout, a proxy's error) and the queue item
+	// was found by reading the job instead; StatusCode is then 0.
+	Recovered bool
 }
 
 // Trigger schedules a build of job and returns the queue item it got.
@@ -88,35 +93,81 @@ type trigger struct {
 	c        *Client
 	job      JobPath
 	opts     TriggerOptions
+	endpoint string
 	requests int
 }
 
 func (t *trigger) run(ctx context.Context) (*Queued, error) {
-	endpoint := "build"
+	t.endpoint = "build"
 	if len(t.opts.Parameters) > 0 {
-		endpoint = "buildWithParameters"
+		t.endpoint = "buildWithParameters"
 	}
+	proxyRetries := 0
 	for {
-		resp, err := t.c.post(ctx, t.c.resolve(t.job.relPath()+endpoint), t.form(), &t.requests)
+		started := time.Now()
+		resp, err := t.c.post(ctx, t.c.resolve(t.job.relPath()+t.endpoint), t.form(), &t.requests)
 		if err != nil {
 			var jerr *Error
 			var cerr *crumbError
-			if errors.As(err, &jerr) || errors.As(err, &cerr) {
+			if errors.As(err, &jerr) || errors.As(err, &cerr) || requestNotSent(err) {
+				// Jenkins refused, or nothing was sent (do has already
+				// repeated a POST that could not connect).
 				return nil, t.fail(err)
 			}
-			return nil, t.fail(fmt.Errorf("%w (the build may or may not have been queued: check the job in Jenkins before running again)", err))
+			return t.recoverLost(ctx, started, err)
 		}
-		if resp.StatusCode == http.StatusBadRequest && endpoint == "build" && len(t.opts.Parameters) == 0 {
+		switch {
+		case resp.StatusCode == http.StatusBadRequest && t.endpoint == "build" && len(t.opts.Parameters) == 0:
 			// A parameterized job refuses /build without a parameter form
 			// ("Nothing is submitted"); nothing was scheduled. Its
 			// /buildWithParameters applies the defaults.
 			drain(resp)
 			t.c.logf("Job %q is parameterized; triggering it with its default parameters", t.job.String())
-			endpoint = "buildWithParameters"
+			t.endpoint = "buildWithParameters"
+			continue
+		case transientStatus(resp.StatusCode):
+			retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			jerr := newError(resp)
+			q, err := t.checkAfterRefusal(ctx, started, jerr)
+			if q != nil || err != nil {
+				return q, err
+			}
+			proxyRetries++
+			wait, ok := t.c.retryWait(ctx, proxyRetries, retryAfter)
+			if !ok {
+				return nil, t.fail(giveUp(jerr, proxyRetries))
+			}
+			t.c.logRetry(http.MethodPost, jerr.URL, fmt.Sprintf("%d %s; no build was queued", jerr.StatusCode, http.StatusText(jerr.StatusCode)), proxyRetries, wait)
+			if err := t.c.sleep(ctx, wait); err != nil {
+				return nil, t.fail(fmt.Errorf("%w (waiting to retry: %v)", jerr, err))
+			}
 			continue
 		}
-		return t.answer(resp, endpoint)
+		return t.answer(resp, t.endpoint)
 	}
+}
+
+// checkAfterRefusal handles a 429, 502, 503 or 504 to the trigger POST. Such
+// an answer usually comes from a proxy or a Jenkins that is starting, and
+// then nothing was queued; but a proxy may also have passed the request on
+// and given up on the answer. So it first looks for a queue item created
+// since the POST: if there is one, that is the answer. A 504 says outright
+// that the request was passed on and the answer not awaited, so without a
+// queue item it fails, saying the build may still be queued. Otherwise it
+// returns nil, nil: the POST may be repeated.
+func (t *trigger) checkAfterRefusal(ctx context.Context, started time.Time, jerr *Error) (*Queued, error) {
+	jobURL := t.c.JobURL(t.job)
+	q, err := t.findQueued(ctx, started)
+	switch {
+	case err != nil:
+		return nil, t.fail(fmt.Errorf("%w; checking the job for a queued build failed (%v): the build may have been queued, check %s before running again", jerr, err, jobURL))
+	case q != nil:
+		t.c.logf("Jenkins' answer was %d, but queue item %d of %s was created since the trigger was sent: using it", jerr.StatusCode, q.ID, t.job)
+		return t.recovered(q), nil
+	case jerr.StatusCode == http.StatusGatewayTimeout:
+		return nil, t.fail(fmt.Errorf("%w. A proxy gave up waiting for Jenkins, which may still queue the build: check %s before running again", jerr, jobURL))
+	}
+	return nil, nil
 }
 
 func (t *trigger) form() url.Values {
@@ -161,7 +212,8 @@ func (t *trigger) answer(resp *http.Response, endpoint string) (*Queued, error) 
 		return q, nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		jerr := newError(resp)
-		return nil, t.fail(fmt.Errorf("%w: Jenkins redirected the trigger to %s, which is not a queue item: a proxy or single sign-on page may be in the way, or url is not the Jenkins root URL; the build was not queued", jerr, redactURLString(loc)))
+		// jerr says where to and what to do (see redirectHint).
+		return nil, t.fail(fmt.Errorf("%w; that is not a queue item: the build was not queued", jerr))
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		drain(resp)
 		return nil, t.fail(fmt.Errorf("%s %s answered %d without a queue item location: a proxy or single sign-on page may be answering instead of Jenkins, or url is not the Jenkins root URL", http.MethodPost, redactURL(resp.Request.URL), resp.StatusCode))

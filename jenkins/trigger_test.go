@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins/jenkinstest"
@@ -26,9 +27,13 @@ func newFake(t *testing.T, opts ...jenkinstest.Option) *jenkinstest.Server {
 	return s
 }
 
+// quickRetries retries three times without waiting, so tests of transient
+// faults take no time.
+var quickRetries = jenkins.BackoffFunc(func(retry int) (time.Duration, bool) { return 0, retry <= 3 })
+
 func newClient(t *testing.T, base string, opts ...jenkins.Option) *jenkins.Client {
 	t.Helper()
-	c, err := jenkins.New(base, opts...)
+	c, err := jenkins.New(base, append([]jenkins.Option{jenkins.WithBackoff(quickRetries)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New(%q): %v", base, err)
 	}

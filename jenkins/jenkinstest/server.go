@@ -269,6 +269,9 @@ type Server struct {
 	nextID   int64
 	sessions map[string]bool
 	requests []Request
+
+	closing   chan struct{} // closed by Close, to release hanging requests
+	closeOnce sync.Once
 }
 
 type job struct {
@@ -339,6 +342,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		sessions:    map[string]bool{},
 		salt:        randomHex(16),
 		nodeID:      randomHex(4),
+		closing:     make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -372,7 +376,10 @@ func (s *Server) StartTLS() {
 }
 
 // Close shuts the server down, waiting for outstanding requests.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
 
 // Client returns an HTTP client for the server (trusting its certificate
 // when it runs TLS).
@@ -1130,6 +1137,11 @@ func (s *Server) jobJSON(r *http.Request, j *job) map[string]any {
 	}
 	m["inQueue"] = inQueue
 	m["nextBuildNumber"] = j.nextBuild
+	m["queueItem"] = nil
+	if first := s.firstQueueItem(j); first != nil {
+		m["queueItem"] = s.queueJSON(r, first)
+	}
+	m["builds"] = s.buildsJSON(r, j)
 	var props []any
 	if len(j.Parameters) > 0 {
 		var defs []any
