@@ -37,6 +37,10 @@ type Config struct {
 	TestReport   boolean `env:"TEST_REPORT, default=true"`
 	Artifacts    string  `env:"ARTIFACTS"`
 	ArtifactsDir string  `env:"ARTIFACTS_DIR, default=jenkins-artifacts"`
+
+	// Reaching Jenkins (netconfig.go).
+	CACert   string  `env:"CA_CERT"`
+	Insecure boolean `env:"INSECURE, default=false"`
 }
 
 // setting documents one Config field for errors, --help and the README.
@@ -68,6 +72,8 @@ var settings = []setting{
 	{Key: "TEST_REPORT", Description: "after the finish, read the build's JUnit results and report them (true or false)", Default: "true"},
 	{Key: "ARTIFACTS", Description: "glob patterns, one a line (dist/*.tar.gz, **/report.html), of build artifacts to download"},
 	{Key: "ARTIFACTS_DIR", Description: "where downloaded artifacts go, relative to the workspace", Default: "jenkins-artifacts"},
+	{Key: "CA_CERT", Description: "CA certificate(s) to trust for Jenkins' TLS certificate, besides the system's: PEM text, or the path of a PEM file in the workspace"},
+	{Key: "INSECURE", Description: "true: do not verify Jenkins' TLS certificate (unsafe; prints a warning every run)", Default: "false"},
 }
 
 func init() {
@@ -147,6 +153,9 @@ func loadConfigFrom(ctx context.Context, l envconfig.Lookuper, mask func(string)
 				mask(v)
 			}
 		}
+	}
+	if err := checkInputs(l); err != nil {
+		return nil, err
 	}
 	var c Config
 	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: l}); err != nil {

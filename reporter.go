@@ -25,10 +25,14 @@ type reporter struct {
 	masked map[string]bool
 	// warnedNoOutput is set once the missing GITHUB_OUTPUT was reported.
 	warnedNoOutput bool
+	secret         *redactor
 }
 
 func newReporter(getenv func(string) string, stdout, stderr io.Writer) *reporter {
+	red := &redactor{}
+	stdout, stderr = red.writer(stdout), red.writer(stderr)
 	r := &reporter{
+		secret: red,
 		gha:    githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv)),
 		github: getenv("GITHUB_ACTIONS") == "true",
 		out:    stdout,
@@ -44,6 +48,7 @@ func newReporter(getenv func(string) string, stdout, stderr io.Writer) *reporter
 
 // Mask hides s in the rest of the step log.
 func (r *reporter) Mask(s string) {
+	r.secret.add(strings.TrimSpace(s))
 	if !r.github || strings.TrimSpace(s) == "" || r.masked[s] {
 		return
 	}

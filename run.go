@@ -35,6 +35,12 @@ type env struct {
 
 	flags    map[string]string            // command-line settings, in front of the environment (cli.go)
 	readFile func(string) ([]byte, error) // for --token-file and the like; nil: os.ReadFile
+	// transport is the base that ca-cert and insecure are applied to
+	// (nil: Go's default transport, with the proxy from the environment).
+	transport *http.Transport
+	// clientOptions are added last when the client is built (tests: a
+	// backoff that waits for nothing).
+	clientOptions []jenkins.Option
 }
 
 // run is the action: read the settings, trigger the job, set the outputs.
@@ -74,9 +80,11 @@ func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error
 	if cfg.User != "" {
 		opts = append(opts, jenkins.WithBasicAuth(cfg.User, cfg.Token))
 	}
-	if e.httpClient != nil {
-		opts = append(opts, jenkins.WithHTTPClient(e.httpClient))
+	netOpts, err := networkOptions(cfg, e, rep)
+	if err != nil {
+		return exitConfig, fmt.Errorf("%w: %w", errConfig, err)
 	}
+	opts = append(opts, netOpts...)
 	client, err := jenkins.New(cfg.URL, opts...)
 	if err != nil {
 		return exitConfig, fmt.Errorf("%w: url: %w", errConfig, err)
@@ -103,13 +111,15 @@ func trigger(ctx context.Context, cfg *Config, rep *reporter, e env) (int, error
 		rep.Warningf("Jenkins queued the build (HTTP 201) but its answer named no queue item (a proxy may have rewritten Location), so it cannot be followed. See %s", client.JobURL(job))
 	case q.ID == 0:
 		rep.Warningf("Jenkins answered %d with its job page instead of a queue item: a queue decision handler refused the build, or (Jenkins before 1.5xx) it was queued without telling where. See %s", q.StatusCode, client.JobURL(job))
+	case q.Recovered:
+		rep.Warningf("Jenkins' answer to the trigger was lost, and the build was found in Jenkins instead: queue item %s", q.URL)
 	case q.Merged:
 		rep.Infof("Jenkins merged this request into queue item %d, which was already waiting with the same parameters (HTTP %d)", q.ID, q.StatusCode)
 	default:
 		rep.Infof("Queued as %s (HTTP %d)", q.URL, q.StatusCode)
 	}
 	outputs := []struct{ name, value string }{
-		{"status-code", strconv.Itoa(q.StatusCode)},
+		{"status-code", idString(int64(q.StatusCode))}, // "" when the answer was lost
 		{"queue-url", q.URL},
 		{"queue-id", idString(q.ID)},
 	}

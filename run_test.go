@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jenkins-trigger/jenkins-trigger/jenkins"
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins/jenkinstest"
 )
 
@@ -54,7 +55,7 @@ func (s step) run(t *testing.T) stepResult {
 		vars["INPUT_"+strings.ToUpper(name)] = v
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), env{getenv: func(k string) string { return vars[k] }, stdout: &stdout, stderr: &stderr})
+	code := run(context.Background(), env{getenv: func(k string) string { return vars[k] }, stdout: &stdout, stderr: &stderr, clientOptions: []jenkins.Option{jenkins.WithBackoff(noWaitRetries)}})
 	res := stepResult{code: code, stdout: stdout.String(), stderr: stderr.String(), outputs: map[string]string{}}
 	if s.github {
 		b, _ := os.ReadFile(outFile)

@@ -241,3 +241,15 @@ func giveUp(err error, attempts int) error {
 	}
 	return fmt.Errorf("%w (after %d attempts)", err, attempts)
 }
+
+// WithClock makes the client wait between retries on clk, the clock Follow
+// polls by, so that a fake clock drives the retries too.
+func WithClock(clk Clock) Option {
+	return func(c *Client) error {
+		if clk == nil {
+			return errors.New("jenkins: WithClock: nil Clock")
+		}
+		c.sleep = clk.Sleep
+		return nil
+	}
+}
