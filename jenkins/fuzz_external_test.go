@@ -300,3 +300,47 @@ func FuzzErrorMessage(f *testing.F) {
 		}
 	})
 }
+
+// cleanConsole runs data through a ConsoleCleaner in chunks whose lengths
+// come from sizes (one chunk when sizes is empty).
+func cleanConsole(t *testing.T, data, sizes []byte) string {
+	t.Helper()
+	var out bytes.Buffer
+	c := jenkins.NewConsoleCleaner(&out)
+	for i := 0; len(data) > 0; i++ {
+		n := len(data)
+		if len(sizes) > 0 {
+			n = min(n, int(sizes[i%len(sizes)]%16)+1)
+		}
+		if _, err := c.Write(data[:n]); err != nil {
+			t.Fatal(err)
+		}
+		data = data[n:]
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// The console parser must give the same text however Jenkins' answers cut
+// the log (progressiveText chunks end anywhere: inside a ConsoleNote, a
+// CRLF or a UTF-8 character), and always valid UTF-8.
+func FuzzConsoleCleaner(f *testing.F) {
+	for _, s := range []string{"plain\r\nlines\r\n", "a\x1b[8mha:AAAA\x1b[0mb", "\x1b[31mred\x1b[0m", "progress\r50%\r100%\n", "é€😀", "\xff\xfe", "\x1b[8mha:unterminated", "\r"} {
+		f.Add([]byte(s), []byte{1, 2, 3})
+	}
+	for _, b := range fixtureFiles(f, "console-text-freestyle-git.txt", "progressive-text-body-freestyle.txt", "progressive-text-body-running-pipeline-with-console-notes.txt") {
+		f.Add(b, []byte{7, 1, 13})
+	}
+	f.Fuzz(func(t *testing.T, data, sizes []byte) {
+		whole := cleanConsole(t, data, nil)
+		chunked := cleanConsole(t, data, sizes)
+		if whole != chunked {
+			t.Fatalf("chunks %v change the text:\nwhole   %q\nchunked %q", sizes, whole, chunked)
+		}
+		if !utf8.ValidString(whole) {
+			t.Fatalf("output %q is not valid UTF-8", whole)
+		}
+	})
+}
