@@ -314,7 +314,9 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			}
 			return resp, nil
 		}
-		c.logRetry(r.method, redactURL(r.url), retryReason(resp, err), attempt, wait)
+		short := *r.url // the tree= query of a read is long and says nothing here
+		short.RawQuery = ""
+		c.logRetry(r.method, redactURL(&short), retryReason(resp, err), attempt, wait)
 		if resp != nil {
 			drain(resp)
 		}

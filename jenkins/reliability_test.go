@@ -476,3 +476,38 @@ func TestCrumbRefusedTwiceIsAnError(t *testing.T) {
 		t.Errorf("%d crumb fetches, want 2", n)
 	}
 }
+
+// clockRecorder is a Clock whose Sleep records instead of sleeping.
+type clockRecorder struct {
+	jenkins.Clock
+	rec *sleepRecorder
+}
+
+func (c clockRecorder) Sleep(ctx context.Context, d time.Duration) error { return c.rec.sleep(ctx, d) }
+
+// The reads that follow a build go through the same request layer: a 503
+// while polling the queue item is retried, waiting on the client's Clock
+// (a fake clock in the follow tests) with the default backoff.
+func TestQueueItemReadsAreRetriedOnTheClock(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, jenkinstest.WithAPIToken(testUser, testToken), plainJob,
+		jenkinstest.WithFault(jenkinstest.Fault{Method: http.MethodGet, Path: "/queue/item/1/api/json", Requests: []int{1, 2}, Status: http.StatusServiceUnavailable}))
+	var sl sleepRecorder
+	var log logRecorder
+	c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testToken), jenkins.WithBackoff(jenkins.DefaultBackoff),
+		jenkins.WithClock(clockRecorder{Clock: jenkins.SystemClock(), rec: &sl}), jenkins.WithLogf(log.logf))
+	q, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.QueueItem(context.Background(), q.ID); err != nil {
+		t.Fatalf("QueueItem: %v\n%s", err, &log)
+	}
+	s := sl.all()
+	if len(s) != 2 || s[0] < 250*time.Millisecond || s[0] > 500*time.Millisecond || s[1] < 500*time.Millisecond || s[1] > time.Second {
+		t.Errorf("waits %v, want two growing, jittered pauses from the default backoff", s)
+	}
+	if log.count("/queue/item/1/api/json: 503 Service Unavailable; retry") != 2 {
+		t.Errorf("retries not logged once each:\n%s", &log)
+	}
+}

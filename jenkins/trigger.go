@@ -59,7 +59,12 @@ type Queued struct {
 // It chooses the endpoint and the crumb so that the common cases take the
 // fewest requests and nothing is ever scheduled twice: every repeated POST
 // follows an answer that, in Jenkins, scheduled nothing (a 403 from the
-// crumb filter, or a 400 from /build of a parameterized job).
+// crumb filter, or a 400 from /build of a parameterized job), a failure to
+// connect (nothing was sent), or a proxy's 429, 502 or 503 after a read of
+// the job showed no queue item created since. When the answer to a POST
+// that was sent is lost, the job is read instead (see recover.go), and the
+// trigger either finds its queue item (Queued.Recovered) or fails saying
+// the build may have been queued; it never POSTs again.
 //
 //   - With an API token (a secret shaped like one) no crumb is fetched:
 //     Jenkins does not check crumbs for token-authenticated requests. If the
