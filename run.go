@@ -214,6 +214,8 @@ func explain(err error, cfg *Config, job jenkins.JobPath, c *jenkins.Client) err
 		return withHint(err, hint)
 	case errors.Is(err, jenkins.ErrConflict):
 		return withHint(err, "The job (or a folder above it) is disabled: enable it in Jenkins")
+	case isJenkins && jerr.StatusCode >= 300 && jerr.StatusCode < 400 && strings.Contains(err.Error(), "Jenkins redirects"):
+		return err // the client has said where to and what to do
 	case isJenkins && jerr.StatusCode >= 300 && jerr.StatusCode < 400:
 		loc := jerr.Location
 		if strings.HasPrefix(cfg.URL, "http://") && strings.HasPrefix(loc, "https://") {

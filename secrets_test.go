@@ -60,6 +60,7 @@ func leakScenarios() []leakScenario {
 	return []leakScenario{
 		{name: "success with password, crumb and cookie", server: plainFake(), code: exitOK},
 		{name: "success with api token", server: plainFake(), vars: map[string]string{"INPUT_TOKEN": leakToken}, code: exitOK},
+		{name: "success, waiting for the result (console and summary)", server: plainFake(), vars: map[string]string{"INPUT_WAIT": "true"}, code: exitOK},
 		{name: "anonymous with a build token, no read permission", server: plainFake(), vars: map[string]string{"INPUT_USER": "", "INPUT_TOKEN": ""}, code: exitFailure}, // anonymous lacks Overall/Read
 		{name: "401 wrong password", server: plainFake(), vars: map[string]string{"INPUT_TOKEN": leakPassword + "-wrong"}, code: exitFailure},
 		{name: "403 missing permission", server: plainFake(jenkinstest.WithUser("bob", leakPassword, jenkinstest.PermOverallRead, jenkinstest.PermItemRead)),
@@ -126,6 +127,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 				res := runScenario(t, github, vars, tweaks...)
 				if res.code != sc.code {
 					t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, sc.code, res.stdout, res.stderr)
+				}
+				if github && vars["INPUT_WAIT"] == "true" && (res.summary == "" || !strings.Contains(res.stdout, "Finished: SUCCESS")) {
+					t.Errorf("the wait scenario wrote no summary or console, so it checks nothing there:\n%s", res.stdout)
 				}
 				secrets := []string{leakPassword, leakToken, leakBuildToken}
 				if srv != nil {

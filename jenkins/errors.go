@@ -85,7 +85,9 @@ func redirectHint(from, loc string) string {
 	to := redactURL(l)
 	switch {
 	case f.Scheme == "http" && l.Scheme == "https" && strings.EqualFold(f.Hostname(), l.Hostname()):
-		return fmt.Sprintf("Jenkins redirects http:// to https:// (%s): set url to the https:// address of Jenkins", to)
+		return fmt.Sprintf("Jenkins redirects http:// to https:// (%s): use https:// in url", to)
+	case f.Scheme == "http" && l.Scheme == "https":
+		return fmt.Sprintf("Jenkins redirects http:// to https:// on another host (%s), which the client does not follow with your credentials: use https:// in url, with that host if it is Jenkins' address", to)
 	case !strings.EqualFold(f.Host, l.Host) || f.Scheme != l.Scheme:
 		return fmt.Sprintf("Jenkins redirects to another host (%s), which the client does not follow with your credentials: if that is the right address, set url to it", to)
 	}

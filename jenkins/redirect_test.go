@@ -112,7 +112,7 @@ func TestHTTPToHTTPSRedirectOfBaseURL(t *testing.T) {
 			t.Parallel()
 			c := newClient(t, redirector.URL, jenkins.WithBasicAuth(testUser, tc.secret), jenkins.WithHTTPClient(tlsSrv.Client()))
 			_, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{})
-			if err == nil || !strings.Contains(err.Error(), "redirects http:// to https://") || !strings.Contains(err.Error(), "set url to the https:// address") {
+			if err == nil || !strings.Contains(err.Error(), "redirects http:// to https://") || !strings.Contains(err.Error(), "use https:// in url") {
 				t.Fatalf("err = %v, want a hint to fix url", err)
 			}
 			if n := len(tlsSrv.Requests()); n != 0 {
