@@ -49,8 +49,9 @@ type Fault struct {
 }
 
 // WithFault injects f. Faults are checked in the order given; the first that
-// matches a request decides. Requests that a fault answers before Jenkins
-// sees them (Respond, DropBefore, Hang) are not in Requests.
+// matches a request decides. Requests holds every request, those a fault
+// answered included (Status 0 when the connection was dropped); a test that
+// needs to know what Jenkins itself handled looks at QueueItems and Builds.
 func WithFault(f Fault) Option {
 	return func(s *Server) {
 		var mu sync.Mutex
