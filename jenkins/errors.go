@@ -215,14 +215,20 @@ func cleanText(s string, max int) string {
 			space = b.Len() > 0
 			continue
 		}
+		width := 1
+		if space {
+			width = 2
+		}
+		if n+width > max {
+			// Cut before the space, too: the result is at most max runes
+			// and the ellipsis.
+			b.WriteString("…")
+			break
+		}
 		if space {
 			b.WriteByte(' ')
 			space = false
 			n++
-		}
-		if n >= max {
-			b.WriteString("…")
-			break
 		}
 		b.WriteRune(r)
 		n++
