@@ -35,7 +35,7 @@ const maxBuildRecordBytes = 16 << 20
 // BuildRecord reads the description and artifacts list of build number of
 // job, with a tree that asks for nothing else.
 func (c *Client) BuildRecord(ctx context.Context, job JobPath, number int) (*BuildRecord, error) {
-	u, err := c.buildResourceURL(job, number, "api/json")
+	u, err := c.buildPath(job, number, "api/json")
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (c *Client) DownloadArtifact(ctx context.Context, job JobPath, number int, 
 	for i, s := range segs {
 		segs[i] = escapeSegment(s)
 	}
-	u, err := c.buildResourceURL(job, number, "artifact/"+strings.Join(segs, "/"))
+	u, err := c.buildPath(job, number, "artifact/"+strings.Join(segs, "/"))
 	if err != nil {
 		return 0, err
 	}

@@ -95,13 +95,26 @@ func (c *Client) buildURL(job JobPath, number int) *url.URL {
 	return c.resolve(job.relPath() + strconv.Itoa(number) + "/")
 }
 
-func (c *Client) buildPath(job JobPath, number int, rest string) *url.URL {
-	return c.resolve(job.relPath() + strconv.Itoa(number) + "/" + rest)
+// buildPath returns the URL of rest (escaped, relative to the build) under
+// build number of job, on the client's configured Jenkins URL. The build's
+// own "url" field is never used: it comes from the root URL Jenkins is
+// configured with, which may name a host the runner cannot reach.
+func (c *Client) buildPath(job JobPath, number int, rest string) (*url.URL, error) {
+	if len(job) == 0 {
+		return nil, fmt.Errorf("%w: empty job path", ErrInvalidJobPath)
+	}
+	if number <= 0 {
+		return nil, fmt.Errorf("jenkins: invalid build number %d", number)
+	}
+	return c.resolve(job.relPath() + strconv.Itoa(number) + "/" + rest), nil
 }
 
 // Build reads build number of job.
 func (c *Client) Build(ctx context.Context, job JobPath, number int) (*Build, error) {
-	u := c.buildPath(job, number, "api/json")
+	u, err := c.buildPath(job, number, "api/json")
+	if err != nil {
+		return nil, err
+	}
 	u.RawQuery = "tree=" + url.QueryEscape(buildTree)
 	data, err := c.getJSON(ctx, u)
 	if err != nil {
@@ -115,13 +128,9 @@ func (c *Client) Build(ctx context.Context, job JobPath, number int) (*Build, er
 // build that does not exist (or that the user may not see) gives an error
 // matching ErrNotFound.
 func (c *Client) StopBuild(ctx context.Context, job JobPath, number int) error {
-	resp, err := c.post(ctx, c.buildPath(job, number, "stop"), nil, nil)
+	u, err := c.buildPath(job, number, "stop")
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode < 400 {
-		drain(resp)
-		return nil
-	}
-	return newError(resp)
+	return c.postAction(ctx, u)
 }

@@ -32,7 +32,10 @@ type ConsoleChunk struct {
 // included: see ConsoleCleaner). The body is streamed, so a huge log takes
 // constant memory; only the context's deadline bounds it.
 func (c *Client) Console(ctx context.Context, job JobPath, number int, start int64, w io.Writer) (ConsoleChunk, error) {
-	u := c.buildPath(job, number, "logText/progressiveText")
+	u, err := c.buildPath(job, number, "logText/progressiveText")
+	if err != nil {
+		return ConsoleChunk{Next: start, More: true}, err
+	}
 	u.RawQuery = "start=" + strconv.FormatInt(start, 10)
 	resp, err := c.do(ctx, request{method: http.MethodGet, url: u, stream: true,
 		header: http.Header{"Accept": {"text/plain, */*;q=0.1"}}})

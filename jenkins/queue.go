@@ -162,11 +162,17 @@ func (c *Client) QueueItem(ctx context.Context, id int64) (*QueueItem, error) {
 func (c *Client) CancelQueueItem(ctx context.Context, id int64) error {
 	u := c.resolve("queue/cancelItem")
 	u.RawQuery = "id=" + strconv.FormatInt(id, 10)
+	// 204 since 2.x; older versions redirect to the queue page.
+	return c.postAction(ctx, u)
+}
+
+// postAction sends a POST whose answer says nothing but its status, such as
+// stop or cancelItem: any 2xx or 3xx is success (the 3xx is not followed).
+func (c *Client) postAction(ctx context.Context, u *url.URL) error {
 	resp, err := c.post(ctx, u, nil, nil)
 	if err != nil {
 		return err
 	}
-	// 204 since 2.x; older versions redirect to the queue page.
 	if resp.StatusCode < 400 {
 		drain(resp)
 		return nil
@@ -180,12 +186,9 @@ const maxJSON = 4 << 20
 
 // getJSON GETs u and returns the body of a 200 answer.
 func (c *Client) getJSON(ctx context.Context, u *url.URL) ([]byte, error) {
-	resp, err := c.do(ctx, request{method: http.MethodGet, url: u})
+	resp, err := c.get(ctx, u, "application/json", false)
 	if err != nil {
 		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, newError(resp)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxJSON))
@@ -193,4 +196,22 @@ func (c *Client) getJSON(ctx context.Context, u *url.URL) ([]byte, error) {
 		return nil, &url.Error{Op: "Get", URL: redactURL(u), Err: err}
 	}
 	return data, nil
+}
+
+// get sends a GET and returns the response when it is a 200, and an *Error
+// (which closes the body) otherwise. A stream response is not bound by the
+// per-request timeout: the caller reads it under the context alone.
+func (c *Client) get(ctx context.Context, u *url.URL, accept string, stream bool) (*http.Response, error) {
+	h := http.Header{}
+	if accept != "" {
+		h.Set("Accept", accept)
+	}
+	resp, err := c.do(ctx, request{method: http.MethodGet, url: u, header: h, stream: stream})
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, newError(resp)
+	}
+	return resp, nil
 }

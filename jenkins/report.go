@@ -6,43 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
-
-// buildResourceURL returns the URL of rest (escaped, relative to the build)
-// under build number of job, on the client's configured Jenkins URL. The
-// build's own "url" field is never used: it comes from the root URL Jenkins
-// is configured with, which may name a host the runner cannot reach.
-func (c *Client) buildResourceURL(job JobPath, number int, rest string) (*url.URL, error) {
-	if len(job) == 0 {
-		return nil, fmt.Errorf("%w: empty job path", ErrInvalidJobPath)
-	}
-	if number <= 0 {
-		return nil, fmt.Errorf("jenkins: invalid build number %d", number)
-	}
-	return c.resolve(job.relPath() + strconv.Itoa(number) + "/" + rest), nil
-}
-
-// get sends a GET and returns the response when it is a 200, and an *Error
-// (which closes the body) otherwise. A stream response is not bound by the
-// per-request timeout: the caller reads it under the context alone.
-func (c *Client) get(ctx context.Context, u *url.URL, accept string, stream bool) (*http.Response, error) {
-	h := http.Header{}
-	if accept != "" {
-		h.Set("Accept", accept)
-	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, url: u, header: h, stream: stream})
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, newError(resp)
-	}
-	return resp, nil
-}
 
 // TestReport is the JUnit result a build published, as far as a summary
 // needs it.
@@ -102,7 +68,7 @@ const testReportTree = "failCount,passCount,skipCount,duration,suites[cases[clas
 // <build>/testReport/api/json. It returns nil and no error when the build
 // published no report (Jenkins answers 404).
 func (c *Client) TestReport(ctx context.Context, job JobPath, number int) (*TestReport, error) {
-	u, err := c.buildResourceURL(job, number, "testReport/api/json")
+	u, err := c.buildPath(job, number, "testReport/api/json")
 	if err != nil {
 		return nil, err
 	}

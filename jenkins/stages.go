@@ -40,7 +40,7 @@ const maxDescribeBytes = 4 << 20
 // It returns nil and no error when Jenkins answers 404: the Pipeline Stage
 // View plugin is not installed, or the build is not a Pipeline.
 func (c *Client) Stages(ctx context.Context, job JobPath, number int) ([]Stage, error) {
-	u, err := c.buildResourceURL(job, number, "wfapi/describe")
+	u, err := c.buildPath(job, number, "wfapi/describe")
 	if err != nil {
 		return nil, err
 	}
