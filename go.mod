@@ -1,6 +1,6 @@
 module github.com/jenkins-trigger/jenkins-trigger
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/sethvargo/go-envconfig v1.4.3
