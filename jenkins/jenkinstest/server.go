@@ -307,7 +307,6 @@ type build struct {
 	stopAt   time.Time
 	stopBy   string
 	chunks   []string
-	cause    string
 }
 
 // NewServer starts a fake Jenkins on a loopback address.
