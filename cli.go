@@ -42,7 +42,7 @@ func cli(ctx context.Context, args []string, e env) int {
 			usage(e.stdout)
 			return exitOK
 		}
-		return usageError(e.stderr, err.Error())
+		return usageError(e.stderr, redactSecretFlags(err.Error(), args))
 	}
 	switch {
 	case *help:
@@ -78,13 +78,18 @@ func addSettingFlags(fs *flag.FlagSet, flags map[string]string, readFile func(st
 		readFile = os.ReadFile
 	}
 	for _, s := range settings {
-		fs.Func(s.Input, s.Description, func(v string) error {
+		set := func(v string) error {
 			if _, dup := flags[s.Key]; dup {
 				return fmt.Errorf("--%s given twice (or with --%s-file)", s.Input, s.Input)
 			}
 			flags[s.Key] = v
 			return nil
-		})
+		}
+		if isBoolSetting(s) {
+			fs.Var(boolFlag(set), s.Input, s.Description)
+		} else {
+			fs.Func(s.Input, s.Description, set)
+		}
 		if !s.Secret {
 			continue
 		}
@@ -96,10 +101,51 @@ func addSettingFlags(fs *flag.FlagSet, flags map[string]string, readFile func(st
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", s.Input, err)
 			}
+			if strings.TrimSpace(string(b)) == "" {
+				return fmt.Errorf("--%s-file %s is empty", s.Input, path)
+			}
 			flags[s.Key] = string(b)
 			return nil
 		})
 	}
+}
+
+// isBoolSetting reports the true/false settings, whose flags may stand
+// alone (--insecure means --insecure=true). wait is not one of them: it also
+// takes "start", which a bare flag could not be followed by.
+func isBoolSetting(s setting) bool {
+	return s.Key != "WAIT" && (s.Default == "true" || s.Default == "false")
+}
+
+// boolFlag is a flag.Value for a true/false setting: a bare --name sets
+// "true", --name=false sets "false"; the value is checked with the others.
+type boolFlag func(string) error
+
+func (f boolFlag) String() string     { return "" }
+func (f boolFlag) Set(v string) error { return f(v) }
+func (f boolFlag) IsBoolFlag() bool   { return true }
+
+// redactSecretFlags hides the values of secret flags in a parse error: the
+// flag package quotes the value it could not take.
+func redactSecretFlags(msg string, args []string) string {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		for _, s := range settings {
+			if !s.Secret || name != s.Input {
+				continue
+			}
+			if !hasValue && i+1 < len(args) {
+				value = args[i+1]
+			}
+			if value != "" {
+				msg = strings.ReplaceAll(msg, value, "***")
+			}
+		}
+	}
+	return msg
 }
 
 // withFlags puts the command-line flags in front of the environment, so that
@@ -170,7 +216,8 @@ Settings. Each is looked up in this order, and an empty value counts as unset:
 		}
 		fmt.Fprintf(w, "  --%s VALUE\n      input %s, env JENKINS_%s; %s\n      %s\n", s.Input, s.Input, s.Key, def, s.Description)
 		if s.Secret {
-			fmt.Fprintf(w, "      Secret: prefer the environment variable or --%s-file PATH, since a\n      flag's value is kept in shell history and shown by ps.\n", s.Input)
+			fmt.Fprintf(w, "      Secret: prefer the environment variable or --%s-file, since a\n      flag's value is kept in shell history and shown by ps.\n", s.Input)
+			fmt.Fprintf(w, "  --%s-file PATH\n      read %s from a file (trailing white space is dropped)\n", s.Input, s.Input)
 		}
 	}
 	fmt.Fprintln(w, "\nOutputs (GitHub step outputs; elsewhere name=value lines on stdout):")

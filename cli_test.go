@@ -246,3 +246,37 @@ func TestLoadConfigMasksSecretsFirst(t *testing.T) {
 		t.Errorf("masked %q, want the token and the build token", masked)
 	}
 }
+
+func TestCLISecretFlagValuesNeverShown(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--token", "S3cretFirst", "--token", "S3cretSecond"},
+		{"--token=S3cretFirst", "--token=S3cretSecond"},
+		{"--build-token", "S3cretFirst", "-build-token=S3cretSecond"},
+	} {
+		var out bytes.Buffer
+		code := cli(context.Background(), args, env{getenv: func(string) string { return "" }, stdout: &out, stderr: &out})
+		if code != exitConfig {
+			t.Errorf("%v: exit %d, want %d", args, code, exitConfig)
+		}
+		if strings.Contains(out.String(), "S3cret") {
+			t.Errorf("%v: a secret flag's value is shown:\n%s", args, out.String())
+		}
+	}
+}
+
+func TestCLIBareBooleanFlagAndEmptyTokenFile(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	files := map[string][]byte{"empty": []byte("\n")}
+	e := env{getenv: func(string) string { return "" }, stdout: &out, stderr: &out,
+		readFile: func(p string) ([]byte, error) { return files[p], nil }}
+	if code := cli(context.Background(), []string{"--token-file", "empty"}, e); code != exitConfig || !strings.Contains(out.String(), "is empty") {
+		t.Errorf("empty --token-file: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	// A bare boolean flag parses; the run then stops at the missing url.
+	if code := cli(context.Background(), []string{"--insecure", "--allow-unstable"}, e); code != exitConfig || !strings.Contains(out.String(), "url is required") {
+		t.Errorf("bare boolean flags: exit %d\n%s", code, out.String())
+	}
+}

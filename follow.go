@@ -35,6 +35,11 @@ func (e env) clockOrSystem() jenkins.Clock {
 // errStepTimeout as the cause, so a timeout can be told from a cancelled
 // workflow.
 func withStepTimeout(ctx context.Context, d time.Duration, clock jenkins.Clock) (context.Context, context.CancelFunc) {
+	if clock == jenkins.SystemClock() {
+		// A real deadline, which the client reads: it never starts a wait
+		// (a Retry-After, a backoff) that would outlast the step.
+		return context.WithTimeoutCause(ctx, d, errStepTimeout)
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	stop := clock.AfterFunc(d, func() { cancel(errStepTimeout) })
 	return ctx, func() { stop(); cancel(context.Canceled) }

@@ -169,3 +169,26 @@ func TestHTTPSProxyWithPrivateCA(t *testing.T) {
 		t.Errorf("proxy saw CONNECT %v, want %s", proxy.targets, host)
 	}
 }
+
+// A Retry-After longer than the time the step has left fails at once with
+// Jenkins' answer, instead of sleeping into the step's timeout: the step's
+// deadline is a real one that the client reads.
+func TestRetryAfterBeyondTheStepDeadline(t *testing.T) {
+	t.Parallel()
+	srv := jenkinstest.NewServer(jenkinstest.WithAPIToken("alice", secretToken), jenkinstest.WithJob(jenkinstest.Job{FullName: "plain"}),
+		jenkinstest.WithFault(jenkinstest.Fault{Method: "POST", Path: "/build", Action: jenkinstest.Respond, Status: http.StatusTooManyRequests,
+			Header: http.Header{"Retry-After": {"60"}}}))
+	t.Cleanup(srv.Close)
+	res := runScenario(t, true, map[string]string{
+		"INPUT_URL": srv.URL, "INPUT_JOB": "plain", "INPUT_USER": "alice", "INPUT_TOKEN": secretToken, "INPUT_TIMEOUT": "3s",
+	}, func(e *env) { e.clientOptions = nil }) // the real backoff, which honours Retry-After
+	if res.code != exitFailure {
+		t.Errorf("exit %d, want %d (a timeout would be %d)\n%s", res.code, exitFailure, exitTimeout, res.stdout)
+	}
+	if !strings.Contains(res.stdout, "429") {
+		t.Errorf("the error does not show Jenkins' 429:\n%s", res.stdout)
+	}
+	if len(srv.QueueItems()) != 0 {
+		t.Errorf("a build was queued")
+	}
+}

@@ -1,9 +1,11 @@
 package jenkins
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -39,6 +41,9 @@ type Client struct {
 	backoff   Backoff
 	// sleep waits between retries; tests replace it to wait for nothing.
 	sleep func(ctx context.Context, d time.Duration) error
+
+	secretsMu sync.Mutex
+	secrets   []string // every secret seen, for redact
 
 	mu         sync.Mutex
 	crumb      *Crumb // nil until fetched
@@ -168,9 +173,34 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 }
 
 func (c *Client) reportSecret(s string) {
-	if s != "" && c.onSecret != nil {
+	if s == "" {
+		return
+	}
+	c.secretsMu.Lock()
+	c.secrets = append(c.secrets, s)
+	c.secretsMu.Unlock()
+	if c.onSecret != nil {
 		c.onSecret(s)
 	}
+}
+
+// redact replaces in text every secret the client knows (credentials,
+// build token, crumb, session cookie) in the forms Jenkins or a proxy may
+// echo it: as is, URL-encoded, HTML-escaped and JSON-escaped.
+func (c *Client) redact(text []byte) []byte {
+	c.secretsMu.Lock()
+	secrets := append([]string(nil), c.secrets...)
+	c.secretsMu.Unlock()
+	for _, s := range secrets {
+		if len(s) < 4 {
+			continue // too short to replace without mangling the text
+		}
+		quoted := strconv.Quote(s)
+		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s), html.EscapeString(s), quoted[1 : len(quoted)-1]} {
+			text = bytes.ReplaceAll(text, []byte(form), []byte("***"))
+		}
+	}
+	return text
 }
 
 // BaseURL returns the Jenkins URL the client was built with, ending in "/".

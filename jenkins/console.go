@@ -43,7 +43,7 @@ func (c *Client) Console(ctx context.Context, job JobPath, number int, start int
 		return ConsoleChunk{Next: start, More: true}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return ConsoleChunk{Next: start, More: true}, newError(resp)
+		return ConsoleChunk{Next: start, More: true}, c.newError(resp)
 	}
 	defer resp.Body.Close()
 	ch := ConsoleChunk{Next: start, More: resp.Header.Get("X-More-Data") != ""}

@@ -67,7 +67,7 @@ func (c *Client) fetchCrumbLocked(ctx context.Context) (*Crumb, error) {
 		c.logf("Jenkins has CSRF protection switched off (no crumb issuer)")
 		return nil, nil
 	default:
-		return nil, fmt.Errorf("get a CSRF crumb: %w", newError(resp))
+		return nil, fmt.Errorf("get a CSRF crumb: %w", c.newError(resp))
 	}
 	defer drain(resp)
 	var v struct {
@@ -172,7 +172,7 @@ func (c *Client) post(ctx context.Context, u *url.URL, form url.Values, requests
 		if resp.StatusCode != http.StatusForbidden {
 			return resp, nil
 		}
-		jerr := newError(resp)
+		jerr := c.newError(resp)
 		if !errors.Is(jerr, ErrNoCrumb) || attempt > 0 {
 			return nil, jerr
 		}

@@ -117,14 +117,18 @@ func isNoCrumbMessage(m string) bool {
 
 // newError reads the body of a failed response (at most maxErrorBody bytes)
 // and closes it.
-func newError(resp *http.Response) *Error {
+func (c *Client) newError(resp *http.Response) *Error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	// Before the message is cut and folded, which would leave a secret
+	// that an error page echoes back in a shape no mask matches.
+	body = c.redact(body)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	req := resp.Request
 	e := &Error{
-		StatusCode:         resp.StatusCode,
-		Message:            ErrorMessage(resp.Header.Get("Content-Type"), body),
+		StatusCode: resp.StatusCode,
+		// And after: HTML entities decoded into a secret.
+		Message:            string(c.redact([]byte(ErrorMessage(resp.Header.Get("Content-Type"), body)))),
 		RequiredPermission: cleanText(resp.Header.Get("X-Required-Permission"), 200),
 		AuthenticatedAs:    cleanText(resp.Header.Get("X-You-Are-Authenticated-As"), 200),
 		Location:           resp.Header.Get("Location"),

@@ -177,7 +177,7 @@ func (c *Client) postAction(ctx context.Context, u *url.URL) error {
 		drain(resp)
 		return nil
 	}
-	return newError(resp)
+	return c.newError(resp)
 }
 
 // maxJSON bounds an API answer: the trees asked for are tiny, and a huge
@@ -211,7 +211,7 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, stream bool
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, newError(resp)
+		return nil, c.newError(resp)
 	}
 	return resp, nil
 }

@@ -75,7 +75,7 @@ func (t *trigger) findQueued(ctx context.Context, started time.Time) (*Queued, e
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, newError(resp)
+		return nil, t.c.newError(resp)
 	}
 	defer drain(resp)
 	date, err := http.ParseTime(resp.Header.Get("Date"))

@@ -90,6 +90,7 @@ func (c *Client) Trigger(ctx context.Context, job JobPath, opts TriggerOptions) 
 			c.logf("Note: Jenkins also reads a parameter named %q as the trigger's %s", p.Name, map[string]string{"delay": "quiet period", "cause": "cause note"}[p.Name])
 		}
 	}
+	c.reportSecret(opts.BuildToken)
 	t := &trigger{c: c, job: job, opts: opts}
 	return t.run(ctx)
 }
@@ -132,7 +133,7 @@ func (t *trigger) run(ctx context.Context) (*Queued, error) {
 			continue
 		case transientStatus(resp.StatusCode):
 			retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-			jerr := newError(resp)
+			jerr := t.c.newError(resp)
 			q, err := t.checkAfterRefusal(ctx, started, jerr)
 			if q != nil || err != nil {
 				return q, err
@@ -216,14 +217,14 @@ func (t *trigger) answer(resp *http.Response, endpoint string) (*Queued, error) 
 		drain(resp)
 		return q, nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		jerr := newError(resp)
+		jerr := t.c.newError(resp)
 		// jerr says where to and what to do (see redirectHint).
 		return nil, t.fail(fmt.Errorf("%w; that is not a queue item: the build was not queued", jerr))
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		drain(resp)
 		return nil, t.fail(fmt.Errorf("%s %s answered %d without a queue item location: a proxy or single sign-on page may be answering instead of Jenkins, or url is not the Jenkins root URL", http.MethodPost, redactURL(resp.Request.URL), resp.StatusCode))
 	}
-	return nil, t.fail(newError(resp))
+	return nil, t.fail(t.c.newError(resp))
 }
 
 // isJobPage reports whether loc names this job's page (on any host: Jenkins

@@ -720,3 +720,45 @@ func TestTriggerRefusesParameterNamedTokenWithBuildToken(t *testing.T) {
 		t.Errorf("requests were sent: %v", srv.Requests())
 	}
 }
+
+// An error page that echoes a secret back must not show it, even when the
+// message is cut, folded or the secret arrives encoded.
+func TestErrorsRedactEchoedSecrets(t *testing.T) {
+	t.Parallel()
+	const password = "pw  SECRET/double+x=y"
+	const buildToken = "bt/SECRET+x=y"
+	bodies := map[string]string{
+		"cut at the limit": strings.Repeat("x", 290) + " " + password,
+		"folded spaces":    "bad password " + password,
+		"url-encoded":      "rejected token=" + url.QueryEscape(buildToken),
+		"html entities":    "<html><head><title>Error 500 token " + strings.ReplaceAll(buildToken, "+", "&#43;") + "</title></head></html>",
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := newFake(t, jenkinstest.WithUser(testUser, password), jenkinstest.WithJob(jenkinstest.Job{FullName: "plain", BuildToken: buildToken}),
+				jenkinstest.WithMiddleware(func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						if r.Method == http.MethodPost {
+							w.Header().Set("Content-Type", "text/plain")
+							w.WriteHeader(http.StatusInternalServerError)
+							_, _ = w.Write([]byte(body))
+							return
+						}
+						next.ServeHTTP(w, r)
+					})
+				}))
+			c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, password))
+			_, err := c.Trigger(context.Background(), mustJob(t, "plain"), jenkins.TriggerOptions{BuildToken: buildToken})
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			msg := err.Error()
+			for _, leak := range []string{"SECRET", "pw SECRET", "pw-SEC", url.QueryEscape(buildToken)} {
+				if strings.Contains(msg, leak) {
+					t.Errorf("error shows %q: %s", leak, msg)
+				}
+			}
+		})
+	}
+}
