@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,13 +43,12 @@ func BenchmarkStreamLog(b *testing.B) {
 				cmd.Env = env
 				out := &countWriter{}
 				cmd.Stdout, cmd.Stderr = out, out // the log goes to stderr outside GitHub
-				if err := cmd.Run(); err != nil {
+				rss, err := runPeakRSS(cmd)
+				if err != nil {
 					b.Fatalf("%v", err)
 				}
 				got = out.n
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-					maxRSS = max(maxRSS, ru.Maxrss) // KiB on Linux
-				}
+				maxRSS = max(maxRSS, rss)
 			}
 			if got < size/64*63 { // CRLF becomes LF
 				b.Fatalf("the step printed %d bytes of a %d-byte console", got, size)
