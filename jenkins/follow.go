@@ -106,6 +106,11 @@ type Followed struct {
 // MaxInterval. It uses what Jenkins says: a waiting item is polled again
 // when its quiet period ends, and a build is polled again when its
 // estimated duration is over, after which the pause starts small again.
+// While a build runs, pauses are also kept short enough to notice its end
+// within 1 s for short builds and 2% of its duration (or estimate) for
+// long ones, but never below the request budget of about 10 per minute
+// (see pollCap). While the console is followed, the console read is the
+// poll; the build itself is read only at the start and at the end.
 //
 // Errors: ErrQueueItemCancelled when the item was cancelled; an error
 // matching ErrNotFound when the item is gone (Jenkins forgets left items
@@ -220,6 +225,7 @@ func (f *follower) build(ctx context.Context) error {
 	var offset int64
 	consoleDone := f.opts.Console == nil
 	needBuild := true // read the build at least once, for its estimate
+	seen := f.opts.Clock.Now()
 	for {
 		if !consoleDone {
 			f.res.Requests++
@@ -245,7 +251,11 @@ func (f *follower) build(ctx context.Context) error {
 				return nil
 			}
 		}
-		wait := f.pace.next()
+		var est time.Duration
+		if b := f.res.Build; b != nil {
+			est = b.EstimatedDuration
+		}
+		wait := min(f.pace.next(), pollCap(f.opts.Clock.Now().Sub(seen), est, f.pace.max, f.opts.Jitter()))
 		if b := f.res.Build; b != nil && b.EstimatedDuration > 0 && !b.Timestamp.IsZero() {
 			// Aim a poll just after the estimated end, and start small
 			// again from there: a build that ends on time is noticed
@@ -258,6 +268,35 @@ func (f *follower) build(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// The build's polling schedule: targets and budget (docs/performance.md).
+const (
+	// detectShare is the part of the build's duration by which its end
+	// may be noticed late, for long builds.
+	detectShare = 0.02
+	// detectFloor is how late the end of a short build may be noticed.
+	detectFloor = time.Second
+	// steadyPause is the pause the request budget allows in steady state:
+	// with the jitter below, 10-12 status requests per build minute.
+	steadyPause = 6 * time.Second
+	// rampShare: before steadyPause, a build is polled every fifth of its
+	// elapsed time (from detectFloor), so short builds are noticed soon.
+	rampShare = 0.2
+)
+
+// pollCap is the longest pause while a build runs: long enough to keep
+// the request budget (steadyPause, reached over the first 30 s), short
+// enough to notice the end within detectShare of the build's duration,
+// which is taken as its estimate until it has run longer; never more
+// than maxPause (poll-interval). jitter in [0, 1) shortens it by up to
+// 15%, so that steps started together drift apart without ever polling
+// later than the cap.
+func pollCap(elapsed, estimate, maxPause time.Duration, jitter float64) time.Duration {
+	ramp := min(steadyPause, max(detectFloor, time.Duration(rampShare*float64(elapsed))))
+	detect := max(detectFloor, time.Duration(detectShare*float64(max(elapsed, estimate))))
+	c := min(maxPause, max(ramp, detect))
+	return time.Duration(float64(c) * (1 - 0.15*jitter))
 }
 
 // backoff is the polling pace: it starts at min and doubles, with ±20%

@@ -237,9 +237,9 @@ func TestPollCost(t *testing.T) {
 	}{
 		{"estimate right, console", 10 * time.Minute, true, 90, 0.5},
 		{"estimate right, no console", 10 * time.Minute, false, 90, 0.5},
-		{"no history", -1, true, 95, 10},
+		{"no history", -1, true, 125, 10},
 		{"build overran its estimate by a minute", 9 * time.Minute, true, 95, 10},
-		{"poll-interval 30s", 10 * time.Minute, true, 40, 0.5},
+		{"poll-interval 30s", 10 * time.Minute, true, 70, 0.5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

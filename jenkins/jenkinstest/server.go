@@ -92,6 +92,12 @@ type BuildScript struct {
 	// Chunks are raw bytes: they may hold ConsoleNote blobs, CRLF, or half
 	// of a UTF-8 character.
 	Log []string
+	// LogSize, when positive, replaces Log by a generated console of that
+	// many bytes, appearing evenly over Duration: deterministic
+	// numbered lines (see GeneratedLog), produced as they are sent, so a
+	// benchmark can stream gigabytes of console with the server in constant
+	// memory.
+	LogSize int64
 	// LogLag keeps the console incomplete (X-More-Data, no "Finished:"
 	// line) for this long after the build JSON says it has finished, as
 	// Pipeline does while it writes the last lines.
@@ -1166,32 +1172,37 @@ func (s *Server) buildStatus(b *build) (bool, string) {
 	return false, b.result
 }
 
-// consoleText returns the console of b as far as it has been written, and
+// consoleText returns the console of b as far as it has been written: text,
+// then gen bytes of the generated log (GeneratedLog), then tail; and
 // whether it is complete.
-func (s *Server) consoleText(b *build) (string, bool) {
+func (s *Server) consoleText(b *build) (text string, gen int64, tail string, done bool) {
 	var out strings.Builder
 	out.WriteString("Started by remote host 127.0.0.1\r\n")
 	elapsed := s.now().Sub(b.start)
 	building, result := s.buildStatus(b)
-	n := len(b.chunks)
+	frac := 1.0
 	if building && b.duration > 0 {
-		n = int(float64(len(b.chunks)) * float64(elapsed) / float64(b.duration))
+		frac = float64(elapsed) / float64(b.duration)
 	}
 	if b.stopped {
-		n = int(float64(len(b.chunks)) * float64(b.stopAt.Sub(b.start)) / float64(max(b.duration, 1)))
-		n = min(n, len(b.chunks))
+		frac = min(1, float64(b.stopAt.Sub(b.start))/float64(max(b.duration, 1)))
 	}
-	for _, c := range b.chunks[:n] {
-		out.WriteString(c)
+	if size := b.job.Build.LogSize; size > 0 {
+		gen = min(size, int64(float64(size)*frac))
+	} else {
+		n := min(len(b.chunks), int(float64(len(b.chunks))*frac))
+		for _, c := range b.chunks[:n] {
+			out.WriteString(c)
+		}
 	}
 	if building || (!b.stopped && s.now().Sub(b.start) < b.duration+b.job.Build.LogLag) {
-		return out.String(), false
+		return out.String(), gen, "", false
 	}
 	if b.stopped {
-		out.WriteString("Aborted by " + b.stopBy + "\r\n")
+		tail = "Aborted by " + b.stopBy + "\r\n"
 	}
-	out.WriteString("Finished: " + result + "\r\n")
-	return out.String(), true
+	tail += "Finished: " + result + "\r\n"
+	return out.String(), gen, tail, true
 }
 
 func (s *Server) routeBuild(w http.ResponseWriter, r *http.Request, c caller, b *build, rest []string) {
@@ -1287,17 +1298,18 @@ func (s *Server) routeBuild(w http.ResponseWriter, r *http.Request, c caller, b 
 		if !methodIs(w, r, http.MethodGet) {
 			return
 		}
-		text, done := s.consoleText(b)
-		start, err := strconv.Atoi(r.URL.Query().Get("start"))
-		if err != nil || start < 0 || start > len(text) {
+		text, gen, tail, done := s.consoleText(b)
+		size := int64(len(text)) + gen + int64(len(tail))
+		start, err := strconv.ParseInt(r.URL.Query().Get("start"), 10, 64)
+		if err != nil || start < 0 || start > size {
 			start = 0 // Jenkins sends the whole log again
 		}
 		w.Header().Set("Content-Type", "text/plain;charset=utf-8")
-		w.Header().Set("X-Text-Size", strconv.Itoa(len(text)))
+		w.Header().Set("X-Text-Size", strconv.FormatInt(size, 10))
 		if !done {
 			w.Header().Set("X-More-Data", "true")
 		}
-		fmt.Fprint(w, text[start:])
+		writeConsole(w, text, gen, tail, start)
 	case len(rest) == 1 && rest[0] == "stop":
 		if !methodIs(w, r, http.MethodPost) {
 			return
