@@ -150,6 +150,11 @@ func inside(dir, p string) bool {
 }
 
 func readCAFile(path string) ([]byte, error) {
+	// Only a regular file: opening a FIFO or a device could block the step
+	// forever, before any deadline applies.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("ca-cert: %s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("ca-cert: there is no file %s. Give the PEM text of Jenkins' CA certificate (for example from a secret or variable), or the path of a PEM file in the repository; a relative path is taken from the workspace, so check out the repository before this step", path)

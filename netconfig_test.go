@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/jenkins-trigger/jenkins-trigger/jenkins/jenkinstest"
@@ -53,6 +54,10 @@ func TestCACert(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(ws, "certs", "link.pem")); err != nil {
 		t.Fatal(err)
 	}
+	// Opening a FIFO blocks until a writer comes: it must be refused unread.
+	if err := syscall.Mkfifo(filepath.Join(ws, "certs", "fifo.pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		vars map[string]string
@@ -67,6 +72,7 @@ func TestCACert(t *testing.T) {
 		{"path outside the workspace", map[string]string{"INPUT_CA-CERT": "../ca.pem", "GITHUB_WORKSPACE": ws}, exitConfig, "is outside the workspace"},
 		{"absolute path outside the workspace", map[string]string{"INPUT_CA-CERT": outside, "GITHUB_WORKSPACE": ws}, exitConfig, "is outside the workspace"},
 		{"symlink out of the workspace", map[string]string{"INPUT_CA-CERT": "certs/link.pem", "GITHUB_WORKSPACE": ws}, exitConfig, "links to a file outside the workspace"},
+		{"a fifo", map[string]string{"INPUT_CA-CERT": "certs/fifo.pem", "GITHUB_WORKSPACE": ws}, exitConfig, "is not a regular file"},
 		{"not a certificate", map[string]string{"INPUT_CA-CERT": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}, exitConfig, "no certificate in the ca-cert input"},
 		{"broken certificate", map[string]string{"INPUT_CA-CERT": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"}, exitConfig, "certificate 1 in the ca-cert input cannot be parsed"},
 	}

@@ -366,8 +366,21 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	}
 	parent := ctx
 	cancel := context.CancelFunc(func() {})
-	if !r.stream && c.timeout > 0 {
+	var resetIdle func()
+	switch {
+	case !r.stream && c.timeout > 0:
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+	case r.stream && c.timeout > 0:
+		// A stream may take as long as it needs, but not stall: the
+		// answer, and then each read, must come within the timeout, or a
+		// proxy holding the connection open would hang the step.
+		var cancelCause context.CancelCauseFunc
+		ctx, cancelCause = context.WithCancelCause(ctx)
+		idle := time.AfterFunc(c.timeout, func() {
+			cancelCause(fmt.Errorf("Jenkins sent nothing for %s (the request timeout)", c.timeout))
+		})
+		cancel = func() { idle.Stop(); cancelCause(context.Canceled) }
+		resetIdle = func() { idle.Reset(c.timeout) }
 	}
 	var gotConn atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
@@ -416,7 +429,7 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		}
 		return nil, &url.Error{Op: methodName(r.method), URL: redactURL(r.url), Err: err}
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel, ctx: ctx, onRead: resetIdle}
 	return resp, nil
 }
 
@@ -424,10 +437,27 @@ func methodName(m string) string {
 	return strings.ToUpper(m[:1]) + strings.ToLower(m[1:])
 }
 
-// cancelBody releases the per-request timeout when the body is closed.
+// cancelBody releases the per-request timeout when the body is closed, and
+// for a stream pushes the idle timeout back on every read that brings data.
 type cancelBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc
+	ctx    context.Context
+	onRead func()
+}
+
+func (b *cancelBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && b.onRead != nil {
+		b.onRead()
+	}
+	if err != nil && err != io.EOF && b.ctx != nil && b.ctx.Err() != nil {
+		// Say why the read stopped (an idle stream), not just "canceled".
+		if cause := context.Cause(b.ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause
+		}
+	}
+	return n, err
 }
 
 func (b *cancelBody) Close() error {

@@ -230,13 +230,21 @@ func (f *follower) build(ctx context.Context) error {
 		if !consoleDone {
 			f.res.Requests++
 			ch, err := f.c.Console(ctx, f.job, n, offset, f.opts.Console)
-			if err != nil {
+			switch {
+			case err != nil && ctx.Err() != nil:
 				return err
-			}
-			offset = ch.Next
-			consoleDone = !ch.More
-			if consoleDone {
-				needBuild = true
+			case err != nil:
+				// The console is a courtesy; the result is what the step
+				// needs. A stalled or broken console stream must not hold
+				// the step until its timeout: follow the status alone.
+				f.c.logf("Reading the console of build #%d failed (%v); following the build's status without its console", n, err)
+				consoleDone, needBuild = true, true
+			default:
+				offset = ch.Next
+				consoleDone = !ch.More
+				if consoleDone {
+					needBuild = true
+				}
 			}
 		}
 		if needBuild || consoleDone {

@@ -279,3 +279,31 @@ func BenchmarkPollCost(b *testing.B) {
 		})
 	}
 }
+
+// A console request that hangs (a proxy holding the stream open) must not
+// hold the step until its timeout: after the request timeout the step
+// follows the build's status alone and still gets the result.
+func TestFollowSurvivesAHungConsole(t *testing.T) {
+	t.Parallel()
+	job := jenkinstest.Job{FullName: "j", Build: jenkinstest.BuildScript{Duration: 20 * time.Second, Result: "SUCCESS", Log: []string{"a\n", "b\n"}}}
+	clock := jenkinstest.NewFakeClock(epoch)
+	srv := newFake(t, jenkinstest.WithClock(clock.Now), jenkinstest.WithAPIToken(testUser, testToken), jenkinstest.WithJob(job),
+		jenkinstest.WithFault(jenkinstest.Fault{Method: "GET", Path: "/logText/progressiveText", Requests: []int{1}, Action: jenkinstest.Hang}))
+	var logs []string
+	c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testToken), jenkins.WithRequestTimeout(200*time.Millisecond),
+		jenkins.WithLogf(func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }))
+	q, err := c.Trigger(context.Background(), mustJob(t, "j"), jenkins.TriggerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Follow(context.Background(), mustJob(t, "j"), q.ID, jenkins.FollowOptions{Clock: clock, Console: &bytes.Buffer{}, Jitter: midJitter})
+	if err != nil {
+		t.Fatalf("Follow: %v", err)
+	}
+	if res.Build == nil || res.Build.Result != "SUCCESS" {
+		t.Fatalf("result %+v, want SUCCESS", res.Build)
+	}
+	if !strings.Contains(strings.Join(logs, "\n"), "following the build's status without its console") {
+		t.Errorf("no log line says the console was given up:\n%s", strings.Join(logs, "\n"))
+	}
+}
