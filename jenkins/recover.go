@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -100,10 +101,65 @@ func (t *trigger) findQueued(ctx context.Context, started time.Time) (*Queued, e
 			best = b.QueueID
 		}
 	}
+	if best == 0 && act.QueueItem != nil {
+		// The job's queueItem is only its oldest waiting item; with
+		// another one waiting (other parameters), this trigger's item is
+		// further down the queue. Only then is the whole queue read.
+		id, err := t.findInQueue(ctx, cutoff)
+		if err != nil {
+			return nil, err
+		}
+		best = id
+	}
 	if best == 0 {
 		return nil, nil
 	}
 	return &Queued{ID: best, URL: t.c.QueueItemURL(best), Recovered: true}, nil
+}
+
+// queueTree is the tree filter of the queue read: what findInQueue compares.
+const queueTree = "items[id,inQueueSince,task[url],actions[parameters[name,value]]]"
+
+// findInQueue looks through Jenkins' whole queue for an item of this job
+// that entered it since cutoff (Jenkins' epoch milliseconds) with the
+// parameters sent. The item's task.url is on Jenkins' root URL, which may
+// name another host, so only its path is compared with the job's.
+func (t *trigger) findInQueue(ctx context.Context, cutoff int64) (int64, error) {
+	u := t.c.resolve("queue/api/json")
+	u.RawQuery = url.Values{"tree": {queueTree}}.Encode()
+	t.requests++
+	data, err := t.c.getJSON(ctx, u)
+	if err != nil {
+		return 0, err
+	}
+	var q struct {
+		Items []struct {
+			ID           int64 `json:"id"`
+			InQueueSince int64 `json:"inQueueSince"`
+			Task         struct {
+				URL string `json:"url"`
+			} `json:"task"`
+			Actions []paramsAction `json:"actions"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(data, &q); err != nil {
+		return 0, fmt.Errorf("%s is not queue JSON: %v", redactURL(u), err)
+	}
+	var best int64
+	for _, it := range q.Items {
+		tu, err := url.Parse(it.Task.URL)
+		if err != nil || it.ID <= 0 || it.InQueueSince < cutoff || !t.sameParameters(it.Actions) {
+			continue
+		}
+		p := tu.EscapedPath()
+		if !strings.HasSuffix(p, "/") {
+			p += "/"
+		}
+		if strings.HasSuffix(p, "/"+t.job.relPath()) && (best == 0 || it.ID < best) {
+			best = it.ID
+		}
+	}
+	return best, nil
 }
 
 // sameParameters reports whether the parameters recorded in actions agree

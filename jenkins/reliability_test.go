@@ -511,3 +511,32 @@ func TestQueueItemReadsAreRetriedOnTheClock(t *testing.T) {
 		t.Errorf("retries not logged once each:\n%s", &log)
 	}
 }
+
+// The job's queueItem is only its oldest waiting item: with another item of
+// the job waiting (other parameters), a lost answer's item is found in the
+// whole queue, and nothing is POSTed again.
+func TestTriggerAnswerLostBehindAnotherWaitingItem(t *testing.T) {
+	t.Parallel()
+	job := jenkinstest.Job{FullName: "team/deploy", Parameters: []jenkinstest.ParameterDefinition{{Name: "BRANCH", Default: "dev"}}}
+	srv := newFake(t, jenkinstest.WithAPIToken(testUser, testToken), jenkinstest.WithJob(job),
+		jenkinstest.WithRootURL("http://jenkins-internal.corp:8080"),
+		jenkinstest.WithFault(jenkinstest.Fault{Method: http.MethodPost, Path: "/buildWithParameters", Requests: []int{2}, Action: jenkinstest.DropAfter}))
+	c := newClient(t, srv.URL, jenkins.WithBasicAuth(testUser, testToken))
+	other, err := c.Trigger(context.Background(), mustJob(t, "team/deploy"), jenkins.TriggerOptions{Parameters: jenkins.Parameters{{Name: "BRANCH", Value: "other"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Trigger(context.Background(), mustJob(t, "team/deploy"), jenkins.TriggerOptions{Parameters: jenkins.Parameters{{Name: "BRANCH", Value: "main"}}})
+	if err != nil {
+		t.Fatalf("Trigger: %v", err)
+	}
+	if !q.Recovered || q.ID == other.ID || q.ID != 2 {
+		t.Errorf("got %+v, want recovered queue item 2 (item %d is the other trigger's)", q, other.ID)
+	}
+	if n := srv.CountRequests(http.MethodPost, "/buildWithParameters"); n != 2 {
+		t.Errorf("%d POSTs, want 2 (one per trigger)", n)
+	}
+	if n := len(srv.QueueItems()); n != 2 {
+		t.Errorf("%d queue items, want 2", n)
+	}
+}

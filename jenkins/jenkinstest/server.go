@@ -940,6 +940,19 @@ func sameParams(a, b map[string]string) bool {
 
 func (s *Server) routeQueue(w http.ResponseWriter, r *http.Request, c caller, segs []string) {
 	switch {
+	case len(segs) == 2 && segs[0] == "api" && segs[1] == "json":
+		// The whole queue: items still waiting, those the caller may see.
+		if !methodIs(w, r, http.MethodGet) {
+			return
+		}
+		items := []any{}
+		for _, id := range s.sortedQueueIDs() {
+			if it := s.queue[id]; !it.left && !it.dropped && s.can(c, PermItemRead) {
+				items = append(items, s.queueJSON(r, it))
+			}
+		}
+		writeJSON(w, map[string]any{"_class": "hudson.model.Queue", "discoverableItems": []any{}, "items": items})
+		return
 	case len(segs) == 1 && segs[0] == "cancelItem":
 		if !methodIs(w, r, http.MethodPost) {
 			return
@@ -988,6 +1001,15 @@ func (s *Server) routeQueue(w http.ResponseWriter, r *http.Request, c caller, se
 		return
 	}
 	jenkinsNotFound(w)
+}
+
+func (s *Server) sortedQueueIDs() []int64 {
+	ids := make([]int64, 0, len(s.queue))
+	for id := range s.queue {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
 }
 
 // advance moves a waiting item one step along its job's queue script.
