@@ -61,7 +61,7 @@ func newTransport(base *http.Transport, caCert string, insecure bool, getenv fun
 	if tr.TLSClientConfig == nil {
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	if caCert != "" {
+	if caCert != "" && !insecure { // the warning says ca-cert is ignored
 		pool, err := loadCACert(caCert, getenv)
 		if err != nil {
 			return nil, err

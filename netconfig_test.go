@@ -191,8 +191,8 @@ func TestRetryAfterBeyondTheStepDeadline(t *testing.T) {
 	if res.code != exitFailure {
 		t.Errorf("exit %d, want %d (a timeout would be %d)\n%s", res.code, exitFailure, exitTimeout, res.stdout)
 	}
-	if !strings.Contains(res.stdout, "429") {
-		t.Errorf("the error does not show Jenkins' 429:\n%s", res.stdout)
+	if !strings.Contains(res.stdout, "429") || !strings.Contains(res.stdout, "retry after 60") {
+		t.Errorf("the error does not show Jenkins' 429 and its Retry-After:\n%s", res.stdout)
 	}
 	if len(srv.QueueItems()) != 0 {
 		t.Errorf("a build was queued")

@@ -49,6 +49,9 @@ type Error struct {
 	AuthenticatedAs string
 	// Location is the Location header, for 3xx answers.
 	Location string
+	// RetryAfter is the Retry-After header of a 429 or 503 that the client
+	// gave up on (the wait was longer than it, or the step, could wait).
+	RetryAfter string
 }
 
 func (e *Error) Error() string {
@@ -56,6 +59,9 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" && !strings.EqualFold(e.Message, http.StatusText(e.StatusCode)) {
 		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.RetryAfter != "" && (e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable) {
+		fmt.Fprintf(&b, " (Jenkins asked to retry after %s, longer than the client waits or the step has left)", e.RetryAfter)
 	}
 	if e.RequiredPermission != "" {
 		fmt.Fprintf(&b, " (missing permission %s", e.RequiredPermission)
@@ -132,6 +138,7 @@ func (c *Client) newError(resp *http.Response) *Error {
 		RequiredPermission: cleanText(resp.Header.Get("X-Required-Permission"), 200),
 		AuthenticatedAs:    cleanText(resp.Header.Get("X-You-Are-Authenticated-As"), 200),
 		Location:           resp.Header.Get("Location"),
+		RetryAfter:         cleanText(resp.Header.Get("Retry-After"), 40),
 	}
 	if req != nil {
 		e.Method = req.Method
