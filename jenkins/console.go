@@ -192,12 +192,63 @@ func (c *ConsoleCleaner) emit(b []byte) error {
 		return nil
 	}
 	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+		b = replaceInvalidUTF8(b)
 	}
 	c.lastNL = b[len(b)-1] == '\n'
 	c.written = true
 	_, err := c.w.Write(b)
 	return err
+}
+
+// replaceInvalidUTF8 replaces each maximal invalid subpart with one
+// U+FFFD, as Unicode recommends (and browsers do): a lone byte, or the
+// start of a sequence that breaks off ("\xe2\x9c" is one replacement).
+// Unlike bytes.ToValidUTF8, which folds a whole run of invalid bytes into
+// one, the result does not depend on where the log was cut into reads.
+func replaceInvalidUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r != utf8.RuneError || size > 1 {
+			out = append(out, b[:size]...)
+			b = b[size:]
+			continue
+		}
+		out = append(out, "\uFFFD"...)
+		b = b[invalidSubpart(b):]
+	}
+	return out
+}
+
+// invalidSubpart returns the length of the maximal subpart of an invalid
+// sequence at the start of b: the lead byte and the continuation bytes
+// that could still have followed it.
+func invalidSubpart(b []byte) int {
+	need, lo, hi := 0, byte(0x80), byte(0xBF)
+	switch c := b[0]; {
+	case c >= 0xC2 && c <= 0xDF:
+		need = 2
+	case c == 0xE0:
+		need, lo = 3, 0xA0
+	case c == 0xED:
+		need, hi = 3, 0x9F
+	case c >= 0xE1 && c <= 0xEF:
+		need = 3
+	case c == 0xF0:
+		need, lo = 4, 0x90
+	case c == 0xF4:
+		need, hi = 4, 0x8F
+	case c >= 0xF1 && c <= 0xF3:
+		need = 4
+	default:
+		return 1 // a stray continuation byte, or a byte that never leads
+	}
+	n := 1
+	for n < need && n < len(b) && b[n] >= lo && b[n] <= hi {
+		n++
+		lo, hi = 0x80, 0xBF
+	}
+	return n
 }
 
 // Close writes what was held back. Inside an unterminated note nothing is
