@@ -200,9 +200,19 @@ func pollCost(t testing.TB, duration, estimate time.Duration, log bool, jitter f
 
 func pollCostEvery(t testing.TB, maxInterval, duration, estimate time.Duration, log bool, jitter func() float64) (int, time.Duration) {
 	clock := jenkinstest.NewFakeClock(epoch)
-	srv := jenkinstest.NewServer(jenkinstest.WithClock(clock.Now), jenkinstest.WithAPIToken(testUser, testToken),
+	res := followOneBuild(t, clock, maxInterval, duration, estimate, log, jitter)
+	return res.Requests, clock.Now().Sub(res.Build.Timestamp.Add(duration))
+}
+
+// followOneBuild triggers and follows one build of job "j" (duration, and
+// estimatedDuration estimate, -1 for none) behind a quiet period, on a fake
+// clock, with the console streamed or not. extra options go to the fake.
+func followOneBuild(t testing.TB, clock *jenkinstest.FakeClock, maxInterval, duration, estimate time.Duration, log bool, jitter func() float64, extra ...jenkinstest.Option) *jenkins.Followed {
+	t.Helper()
+	opts := append([]jenkinstest.Option{jenkinstest.WithClock(clock.Now), jenkinstest.WithAPIToken(testUser, testToken),
 		jenkinstest.WithJob(jenkinstest.Job{FullName: "j", Queue: []jenkinstest.QueueState{{Kind: jenkinstest.Waiting}},
-			Build: jenkinstest.BuildScript{Duration: duration, EstimatedDuration: estimate, Log: []string{"a\n", "b\n", "c\n"}}}))
+			Build: jenkinstest.BuildScript{Duration: duration, EstimatedDuration: estimate, Log: []string{"a\n", "b\n", "c\n"}}})}, extra...)
+	srv := jenkinstest.NewServer(opts...)
 	defer srv.Close()
 	c, err := jenkins.New(srv.URL, jenkins.WithBasicAuth(testUser, testToken))
 	if err != nil {
@@ -213,15 +223,15 @@ func pollCostEvery(t testing.TB, maxInterval, duration, estimate time.Duration, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := jenkins.FollowOptions{Clock: clock, Jitter: jitter, MaxInterval: maxInterval}
+	fopts := jenkins.FollowOptions{Clock: clock, Jitter: jitter, MaxInterval: maxInterval}
 	if log {
-		opts.Console = &bytes.Buffer{}
+		fopts.Console = &bytes.Buffer{}
 	}
-	res, err := c.Follow(ctx, jenkins.JobPath{"j"}, q.ID, opts)
+	res, err := c.Follow(ctx, jenkins.JobPath{"j"}, q.ID, fopts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Requests, clock.Now().Sub(res.Build.Timestamp.Add(duration))
+	return res
 }
 
 // TestPollCost pins the numbers the README gives for a 10-minute build

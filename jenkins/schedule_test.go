@@ -1,8 +1,6 @@
 package jenkins_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -46,27 +44,7 @@ func measureWait(t testing.TB, maxInterval, duration, estimate time.Duration, lo
 			next.ServeHTTP(w, r)
 		})
 	}
-	srv := jenkinstest.NewServer(jenkinstest.WithClock(clock.Now), jenkinstest.WithAPIToken(testUser, testToken), jenkinstest.WithMiddleware(count),
-		jenkinstest.WithJob(jenkinstest.Job{FullName: "j", Queue: []jenkinstest.QueueState{{Kind: jenkinstest.Waiting}},
-			Build: jenkinstest.BuildScript{Duration: duration, EstimatedDuration: estimate, Log: []string{"a\n", "b\n", "c\n"}}}))
-	defer srv.Close()
-	c, err := jenkins.New(srv.URL, jenkins.WithBasicAuth(testUser, testToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	q, err := c.Trigger(ctx, jenkins.JobPath{"j"}, jenkins.TriggerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := jenkins.FollowOptions{Clock: clock, Jitter: jitter, MaxInterval: maxInterval}
-	if log {
-		opts.Console = &bytes.Buffer{}
-	}
-	res, err := c.Follow(ctx, jenkins.JobPath{"j"}, q.ID, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := followOneBuild(t, clock, maxInterval, duration, estimate, log, jitter, jenkinstest.WithMiddleware(count))
 	start := res.Build.Timestamp
 	end := start.Add(duration)
 	wc := waitCost{requests: res.Requests, delay: clock.Now().Sub(end)}
