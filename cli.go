@@ -187,7 +187,7 @@ func orUnknown(s string) string {
 // usage prints --help. It is generated from the settings and outputs tables,
 // which a test keeps in step with action.yml and the README.
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `%[1]s triggers a Jenkins job over the REST API and reports the queue item.
+	fmt.Fprintf(w, `%[1]s triggers a Jenkins job over the REST API, reports the queue item, and (with --wait) follows the build to its result.
 
 Usage:
   %[1]s [flags]               trigger the job (settings from flags, inputs or environment)
