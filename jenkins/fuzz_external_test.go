@@ -301,26 +301,18 @@ func FuzzErrorMessage(f *testing.F) {
 	})
 }
 
-// cleanConsole runs data through a ConsoleCleaner in chunks whose lengths
+// cleanConsole runs data through clean in chunks whose lengths (1 to 16)
 // come from sizes (one chunk when sizes is empty).
 func cleanConsole(t *testing.T, data, sizes []byte) string {
 	t.Helper()
-	var out bytes.Buffer
-	c := jenkins.NewConsoleCleaner(&out)
-	for i := 0; len(data) > 0; i++ {
-		n := len(data)
-		if len(sizes) > 0 {
-			n = min(n, int(sizes[i%len(sizes)]%16)+1)
-		}
-		if _, err := c.Write(data[:n]); err != nil {
-			t.Fatal(err)
-		}
-		data = data[n:]
+	if len(sizes) == 0 {
+		return clean(t, data, max(len(data), 1))
 	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
+	n := make([]int, len(sizes))
+	for i, s := range sizes {
+		n[i] = int(s%16) + 1
 	}
-	return out.String()
+	return clean(t, data, n...)
 }
 
 // The console parser must give the same text however Jenkins' answers cut
